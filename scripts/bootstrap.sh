@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Creates or refreshes .venv with the locked dependencies (constraints.txt) and powercast itself.
+# Safe to re-run: it does nothing when pyproject.toml and constraints.txt have not changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+    echo "error: powercast needs Python 3.11 (found $("$PYTHON" --version 2>&1)); set PYTHON=/path/to/python3.11" >&2
+    exit 1
+fi
+
+UV_VERSION=0.13.8
+stamp=.venv/.powercast-installed
+want=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    exit 0
+fi
+
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
+echo "installing locked dependencies into .venv (first run downloads about 3 GB) ..." >&2
+VIRTUAL_ENV="$PWD/.venv" .venv/bin/uv pip install --quiet -c constraints.txt -e ".[dev]"
+echo "$want" > "$stamp"

@@ -1,0 +1,3 @@
+from powercast.cli import main
+
+main()

@@ -1,0 +1,52 @@
+"""The `powercast` command: one subcommand per job."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+
+from powercast import __version__
+from powercast.commands import db, kafka, stack
+from powercast.config import Settings
+from powercast.errors import PowercastError
+
+app = typer.Typer(
+    help="powercast: watch industrial machines and forecast their power 15 minutes ahead.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(kafka.app, name="kafka")
+app.add_typer(db.app, name="db")
+app.command("up")(stack.up)
+app.command("down")(stack.down)
+app.command("status")(stack.status)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"powercast {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug detail."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = Settings()
+
+
+def main() -> None:
+    try:
+        app()
+    except PowercastError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)

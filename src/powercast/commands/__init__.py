@@ -1,0 +1,1 @@
+"""The `powercast` subcommands, one module per group; `powercast.cli` assembles them."""

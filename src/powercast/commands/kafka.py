@@ -1,0 +1,52 @@
+"""`powercast kafka start|stop|status|topics`."""
+
+from __future__ import annotations
+
+import typer
+
+from powercast.commands._context import settings
+from powercast.stack.kafka import KafkaBroker, broker_answers
+from powercast.stream.topics import ensure_topics
+
+app = typer.Typer(help="Run the embedded Apache Kafka broker (KRaft, single node).", no_args_is_help=True)
+
+
+@app.command()
+def start(ctx: typer.Context) -> None:
+    """Fetch Kafka from Maven Central if needed, start the broker and create powercast's topics."""
+    s = settings(ctx)
+    bootstrap = KafkaBroker(s).start()
+    created = ensure_topics(bootstrap)
+    typer.echo(f"kafka running at {bootstrap}" + (f" (created topics: {', '.join(created)})" if created else ""))
+
+
+@app.command()
+def stop(ctx: typer.Context) -> None:
+    """Stop the embedded broker and every process it started."""
+    stopped = KafkaBroker(settings(ctx)).stop()
+    typer.echo("kafka stopped" if stopped else "kafka was not running")
+
+
+@app.command()
+def status(ctx: typer.Context) -> None:
+    """Print the bootstrap address and whether the broker answers; exit 1 when it does not."""
+    s = settings(ctx)
+    if broker_answers(s.bootstrap_servers):
+        typer.echo(f"kafka running at {s.bootstrap_servers}")
+        return
+    typer.echo(f"kafka not running (expected at {s.bootstrap_servers})")
+    raise typer.Exit(1)
+
+
+@app.command()
+def topics(ctx: typer.Context) -> None:
+    """Create powercast's topics on the configured cluster (idempotent)."""
+    created = ensure_topics(settings(ctx).bootstrap_servers)
+    typer.echo(f"created: {', '.join(created)}" if created else "all topics exist")
+
+
+@app.command()
+def fetch(ctx: typer.Context) -> None:
+    """Download Kafka's jars into the data directory without starting anything."""
+    libs = KafkaBroker(settings(ctx)).provision()
+    typer.echo(f"kafka jars in {libs}")

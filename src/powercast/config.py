@@ -1,0 +1,87 @@
+"""Settings read from environment variables (and an optional `.env` file).
+
+Every variable is prefixed `POWERCAST_`, except `DATABASE_URL` and `MLFLOW_TRACKING_URI`, which keep the
+names their ecosystems use. Settings are built at an entry point and passed down; nothing reads the
+environment at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="POWERCAST_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
+        validate_by_name=True, validate_by_alias=True,
+    )
+
+    data_dir: Path = Field(Path(".data"), description="Where all local state lives (databases, Kafka logs, artifacts).")
+    cache_dir: Path | None = Field(None, description="Downloaded artifacts (Kafka jars); default <data_dir>/cache.")
+
+    # Kafka
+    kafka_host: str = Field("127.0.0.1", description="Address the embedded broker listens on.")
+    kafka_port: int = Field(9092, description="Client port of the embedded broker.")
+    kafka_controller_port: int = Field(9093, description="KRaft controller port of the embedded broker.")
+    kafka_bootstrap_servers: str | None = Field(
+        None, description="Bootstrap servers of an external cluster; unset means the embedded broker."
+    )
+    kafka_version: str = Field("4.4.0", description="Apache Kafka version fetched from Maven Central.")
+    kafka_heap: str = Field("512m", description="JVM heap of the embedded broker.")
+
+    # PostgreSQL
+    database_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("DATABASE_URL", "POWERCAST_DATABASE_URL"),
+        description="An existing PostgreSQL server to use; unset means the embedded server.",
+    )
+    postgres_host: str = Field("127.0.0.1", description="Address the embedded PostgreSQL listens on.")
+    postgres_port: int = Field(5433, description="Port of the embedded PostgreSQL.")
+
+    # Services
+    mlflow_tracking_uri: str | None = Field(
+        None,
+        validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "POWERCAST_MLFLOW_TRACKING_URI"),
+        description="MLflow tracking server; unset means the local one on mlflow_port.",
+    )
+    mlflow_port: int = Field(5000, description="Port of the local MLflow server.")
+    airflow_port: int = Field(8080, description="Port of the local Airflow API server and UI.")
+    dash_port: int = Field(8050, description="Port of the Dash control center.")
+    serving_port: int = Field(8000, description="Port of the forecasting service.")
+    ingest_metrics_port: int = Field(9108, description="Port of the ingestor's Prometheus /metrics endpoint.")
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return self.kafka_bootstrap_servers or f"{self.kafka_host}:{self.kafka_port}"
+
+    @property
+    def embedded_kafka(self) -> bool:
+        return self.kafka_bootstrap_servers is None
+
+    @property
+    def embedded_postgres(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def resolved_cache_dir(self) -> Path:
+        return (self.cache_dir or self.data_dir / "cache").expanduser().resolve()
+
+    def embedded_database_url(self, database: str) -> str:
+        return f"postgresql://postgres@{self.postgres_host}:{self.postgres_port}/{database}"
+
+    @property
+    def app_database_url(self) -> str:
+        from powercast.names import APP_DATABASE
+
+        return self.database_url or self.embedded_database_url(APP_DATABASE)
+
+    @property
+    def tracking_uri(self) -> str:
+        return self.mlflow_tracking_uri or f"http://127.0.0.1:{self.mlflow_port}"

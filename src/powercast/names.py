@@ -1,0 +1,23 @@
+"""Names shared across the system: topics, consumer groups, tables, registry names. Defined once here."""
+
+READINGS_TOPIC = "sensor.readings"
+DLQ_TOPIC = "sensor.readings.dlq"
+READINGS_TOPIC_PARTITIONS = 6
+DLQ_TOPIC_PARTITIONS = 1
+
+INGESTOR_GROUP = "powercast-ingestor"
+
+MACHINES_TABLE = "machines"
+READINGS_TABLE = "readings"
+DEAD_LETTERS_TABLE = "dead_letters"
+MIGRATIONS_TABLE = "schema_migrations"
+
+REGISTERED_MODEL = "powercast-forecaster"
+CHAMPION_ALIAS = "champion"
+CHALLENGER_ALIAS = "challenger"
+PREVIOUS_CHAMPION_ALIAS = "previous-champion"
+
+# Database names on the embedded server: one for the product, one each for MLflow's and Airflow's metadata.
+APP_DATABASE = "powercast"
+MLFLOW_DATABASE = "mlflow"
+AIRFLOW_DATABASE = "airflow"

@@ -1,0 +1,215 @@
+"""The embedded Kafka broker: jars from Maven Central, KRaft storage formatted once, one broker+controller."""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from powercast.config import Settings
+from powercast.errors import PowercastError
+from powercast.stack import process
+from powercast.stack.java import java_executable, maven_executable
+
+POM = """<?xml version="1.0" encoding="UTF-8"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>powercast</groupId>
+  <artifactId>kafka-runtime</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>{version}</version></dependency>
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId><version>2.0.17</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j2-impl</artifactId><version>2.24.3</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>2.24.3</version></dependency>
+  </dependencies>
+</project>
+"""
+
+LOG4J2 = """Configuration:
+  Appenders:
+    Console:
+      name: STDOUT
+      PatternLayout:
+        pattern: "[%d] %p %m (%c)%n"
+  Loggers:
+    Logger:
+      - name: kafka
+        level: INFO
+      - name: org.apache.kafka
+        level: WARN
+    Root:
+      level: WARN
+      AppenderRef:
+        - ref: STDOUT
+"""
+
+
+@dataclass(frozen=True)
+class KafkaPaths:
+    root: Path
+    cache: Path
+    version: str
+
+    @property
+    def libs(self) -> Path:
+        return self.cache / f"kafka-{self.version}"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.root / "kraft"
+
+    @property
+    def config(self) -> Path:
+        return self.root / "server.properties"
+
+    @property
+    def log4j(self) -> Path:
+        return self.root / "log4j2.yaml"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.root / "kafka.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.root / "kafka.log"
+
+
+class KafkaBroker:
+    """Start, stop and inspect the single-node broker under `<data_dir>/kafka`."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.paths = KafkaPaths(settings.resolved_data_dir / "kafka", settings.resolved_cache_dir,
+                                settings.kafka_version)
+
+    # provisioning -----------------------------------------------------------------------------------------
+    def provision(self) -> Path:
+        """Fetch Kafka and its runtime dependencies with Maven (cached in the data directory)."""
+        done = self.paths.libs / ".complete"
+        if done.exists():
+            return self.paths.libs
+        mvn = maven_executable()
+        self.paths.cache.mkdir(parents=True, exist_ok=True)
+        pom = self.paths.cache / f"kafka-{self.settings.kafka_version}-pom.xml"
+        pom.write_text(POM.format(version=self.settings.kafka_version))
+        result = subprocess.run(
+            [mvn, "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
+             f"-DoutputDirectory={self.paths.libs}", "-DincludeScope=runtime"],
+            capture_output=True, text=True,
+        )
+        if result.returncode != 0:
+            last = (result.stdout + result.stderr).strip().splitlines()[-3:]
+            raise PowercastError(
+                f"Maven could not fetch Apache Kafka {self.settings.kafka_version}",
+                "check access to Maven Central; " + " | ".join(last),
+            )
+        done.write_text(self.settings.kafka_version)
+        return self.paths.libs
+
+    def write_config(self) -> None:
+        s = self.settings
+        self.paths.root.mkdir(parents=True, exist_ok=True)
+        self.paths.config.write_text("\n".join([
+            "process.roles=broker,controller",
+            "node.id=1",
+            f"controller.quorum.voters=1@{s.kafka_host}:{s.kafka_controller_port}",
+            f"listeners=PLAINTEXT://{s.kafka_host}:{s.kafka_port},CONTROLLER://{s.kafka_host}:{s.kafka_controller_port}",
+            f"advertised.listeners=PLAINTEXT://{s.kafka_host}:{s.kafka_port}",
+            "controller.listener.names=CONTROLLER",
+            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "inter.broker.listener.name=PLAINTEXT",
+            f"log.dirs={self.paths.logs_dir}",
+            "num.partitions=1",
+            "auto.create.topics.enable=false",
+            "offsets.topic.replication.factor=1",
+            "offsets.topic.num.partitions=6",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            "share.coordinator.state.topic.replication.factor=1",
+            "share.coordinator.state.topic.min.isr=1",
+            "group.initial.rebalance.delay.ms=0",
+            "log.retention.hours=-1",
+            "log.retention.bytes=-1",
+            "",
+        ]))
+        self.paths.log4j.write_text(LOG4J2)
+
+    def _java_args(self, main_class: str, *args: str) -> list[str]:
+        return [f"-Dlog4j2.configurationFile={self.paths.log4j}", "-cp", f"{self.paths.libs}/*", main_class, *args]
+
+    def format_storage(self, java: str) -> None:
+        if (self.paths.logs_dir / "meta.properties").exists():
+            return
+        cluster_id = _kafka_uuid()
+        result = subprocess.run(
+            [java, *self._java_args("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(self.paths.config))],
+            capture_output=True, text=True,
+        )
+        if result.returncode != 0:
+            raise PowercastError("formatting Kafka's KRaft storage failed", (result.stdout + result.stderr).strip()[-300:])
+
+    # lifecycle --------------------------------------------------------------------------------------------
+    def pid(self) -> int | None:
+        return process.read_pid(self.paths.pid_file)
+
+    def start(self, timeout: float = 90.0) -> str:
+        """Start the broker (a no-op when it already runs) and return the bootstrap address."""
+        if not self.settings.embedded_kafka:
+            raise PowercastError(
+                "POWERCAST_KAFKA_BOOTSTRAP_SERVERS points at an external cluster",
+                "unset it to run the embedded broker",
+            )
+        pid = self.pid()
+        if pid is not None:
+            if not broker_answers(self.settings.bootstrap_servers, timeout=10):
+                raise PowercastError(
+                    f"a broker from {self.paths.root} runs (pid {pid}) but does not answer at "
+                    f"{self.settings.bootstrap_servers}",
+                    "run `powercast kafka stop`, then start again",
+                )
+            return self.settings.bootstrap_servers
+        java = java_executable()
+        s = self.settings
+        process.require_free_port(s.kafka_host, s.kafka_port, "POWERCAST_KAFKA_PORT")
+        process.require_free_port(s.kafka_host, s.kafka_controller_port, "POWERCAST_KAFKA_CONTROLLER_PORT")
+        self.provision()
+        self.write_config()
+        self.format_storage(java)
+        cmd = [java, f"-Xmx{s.kafka_heap}", f"-Xms{s.kafka_heap}", "-XX:+UseG1GC", "-Djava.awt.headless=true"]
+        cmd += self._java_args("kafka.Kafka", str(self.paths.config))
+        proc = process.start_detached(cmd, log_file=self.paths.log_file, pid_file=self.paths.pid_file)
+        process.wait_until(
+            lambda: broker_answers(s.bootstrap_servers), timeout=timeout, what="Kafka broker",
+            alive=lambda: proc.poll() is None, log_file=self.paths.log_file,
+        )
+        return s.bootstrap_servers
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        pid = self.pid()
+        if pid is None:
+            return False
+        process.stop_group(pid, timeout=timeout)
+        self.paths.pid_file.unlink(missing_ok=True)
+        return True
+
+
+def _kafka_uuid() -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+def broker_answers(bootstrap: str, timeout: float = 2.0) -> bool:
+    """True when the broker answers a metadata request."""
+    from confluent_kafka.admin import AdminClient
+
+    try:
+        metadata = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0}).list_topics(timeout=timeout)
+    except Exception:
+        return False
+    return bool(metadata.brokers)
+

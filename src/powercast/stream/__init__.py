@@ -1,0 +1,1 @@
+"""Event schema, topics and Kafka client helpers."""

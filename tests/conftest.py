@@ -1,0 +1,92 @@
+"""Shared fixtures. The heavy ones start a real Kafka broker and a real PostgreSQL once per test session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from powercast.config import Settings
+from powercast.stack.process import free_port
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _isolated_settings(data_dir: Path, **overrides) -> Settings:
+    """Settings on free ports and a private data directory; Kafka's jars come from the repo's shared cache."""
+    env = {
+        "data_dir": data_dir,
+        "cache_dir": Path(os.environ.get("POWERCAST_CACHE_DIR", REPO / ".data" / "cache")),
+        "kafka_port": free_port(),
+        "kafka_controller_port": free_port(),
+        "postgres_port": free_port(),
+        "mlflow_port": free_port(),
+        "serving_port": free_port(),
+        "ingest_metrics_port": free_port(),
+        "dash_port": free_port(),
+        "airflow_port": free_port(),
+        "database_url": None,
+        "kafka_bootstrap_servers": None,
+        "mlflow_tracking_uri": None,
+    }
+    env.update(overrides)
+    return Settings(_env_file=None, **env)
+
+
+@pytest.fixture(scope="session")
+def make_settings(tmp_path_factory):
+    """Factory for isolated settings (each call: new ports, new data directory)."""
+
+    def make(**overrides) -> Settings:
+        return _isolated_settings(tmp_path_factory.mktemp("powercast-data"), **overrides)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def postgres(make_settings):
+    """A real PostgreSQL, migrated: the embedded server, or DATABASE_URL's when that is set."""
+    from powercast.db.migrate import migrate
+    from powercast.stack.postgres import EmbeddedPostgres
+
+    external = os.environ.get("DATABASE_URL")
+    settings = make_settings(database_url=external) if external else make_settings()
+    server = EmbeddedPostgres(settings)
+    url = server.start()
+    migrate(url)
+    yield settings
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka(make_settings):
+    """A real single-node Kafka broker with powercast's topics."""
+    from powercast.stack.kafka import KafkaBroker
+    from powercast.stream.topics import ensure_topics
+
+    settings = make_settings()
+    broker = KafkaBroker(settings)
+    ensure_topics(broker.start())
+    yield settings
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def services(postgres, kafka):
+    """Settings that point at both the session's PostgreSQL and its Kafka broker."""
+    return postgres.model_copy(update={
+        "kafka_port": kafka.kafka_port,
+        "kafka_controller_port": kafka.kafka_controller_port,
+    })
+
+
+@pytest.fixture
+def db(postgres):
+    """A connection to the session's database; rolled back and closed after the test."""
+    from powercast.db.connection import connect
+
+    conn = connect(postgres.app_database_url)
+    yield conn
+    conn.rollback()
+    conn.close()

@@ -1,0 +1,68 @@
+"""The embedded broker is a real Kafka: clients round-trip records, topics exist, stop leaves nothing."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from powercast.names import DLQ_TOPIC, READINGS_TOPIC, READINGS_TOPIC_PARTITIONS
+from powercast.stack.kafka import KafkaBroker, broker_answers
+from powercast.stack.process import pid_alive
+from powercast.stream.topics import ensure_topics
+
+
+def test_topics_exist_with_their_partitions(kafka):
+    from confluent_kafka.admin import AdminClient
+
+    topics = AdminClient({"bootstrap.servers": kafka.bootstrap_servers}).list_topics(timeout=10).topics
+    assert len(topics[READINGS_TOPIC].partitions) == READINGS_TOPIC_PARTITIONS
+    assert DLQ_TOPIC in topics
+
+
+def test_ensure_topics_is_idempotent(kafka):
+    assert ensure_topics(kafka.bootstrap_servers) == []
+
+
+def test_produce_consume_round_trip_with_kafka_python(kafka):
+    from kafka import KafkaConsumer, KafkaProducer
+    from kafka.admin import KafkaAdminClient, NewTopic
+
+    topic = f"roundtrip-{uuid.uuid4().hex[:8]}"
+    admin = KafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)
+    admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])
+    admin.close()
+
+    sent = [{"n": i, "machine_id": f"M-{i % 3:03d}"} for i in range(50)]
+    producer = KafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all",
+                             value_serializer=lambda v: json.dumps(v).encode())
+    for event in sent:
+        producer.send(topic, key=event["machine_id"].encode(), value=event)
+    producer.flush()
+    producer.close()
+
+    consumer = KafkaConsumer(topic, bootstrap_servers=kafka.bootstrap_servers, group_id=f"g-{topic}",
+                             auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=15000,
+                             value_deserializer=json.loads)
+    received = []
+    for record in consumer:
+        received.append(record.value)
+        if len(received) == len(sent):
+            break
+    consumer.close()
+    assert sorted(r["n"] for r in received) == list(range(50))
+
+
+def test_start_is_idempotent_and_stop_leaves_no_process(make_settings):
+    settings = make_settings()
+    broker = KafkaBroker(settings)
+    broker.start()
+    pid = broker.pid()
+    assert pid is not None and broker_answers(settings.bootstrap_servers)
+    assert broker.start() == settings.bootstrap_servers
+    assert broker.pid() == pid
+
+    assert broker.stop() is True
+    assert not pid_alive(pid)
+    assert broker.pid() is None
+    assert not broker_answers(settings.bootstrap_servers, timeout=1)
+    assert broker.stop() is False

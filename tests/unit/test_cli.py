@@ -1,0 +1,34 @@
+"""Every command answers --help, and PowercastError becomes one line on stderr with exit code 1."""
+
+import subprocess
+import sys
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from powercast.cli import app
+
+
+def _command_paths(group: typer.Typer, prefix=()):
+    for info in group.registered_commands:
+        yield (*prefix, info.name or info.callback.__name__)
+    for sub in group.registered_groups:
+        yield (*prefix, sub.name)
+        yield from _command_paths(sub.typer_instance, (*prefix, sub.name))
+
+
+@pytest.mark.parametrize("path", [(), *_command_paths(app)], ids=lambda p: " ".join(p) or "powercast")
+def test_every_command_has_help(path):
+    result = CliRunner().invoke(app, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+
+
+def test_user_errors_are_one_line(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": "postgresql://x@127.0.0.1:1/none", "HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "powercast", "db", "migrate"], capture_output=True, text=True,
+                            env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot reach PostgreSQL")

@@ -1,0 +1,31 @@
+from pathlib import Path
+
+from powercast.config import Settings
+
+
+def test_defaults_point_at_embedded_services(monkeypatch):
+    for var in ("DATABASE_URL", "POWERCAST_DATABASE_URL", "POWERCAST_KAFKA_BOOTSTRAP_SERVERS", "MLFLOW_TRACKING_URI"):
+        monkeypatch.delenv(var, raising=False)
+    s = Settings(_env_file=None)
+    assert s.embedded_postgres and s.embedded_kafka
+    assert s.bootstrap_servers == "127.0.0.1:9092"
+    assert s.app_database_url == "postgresql://postgres@127.0.0.1:5433/powercast"
+    assert s.tracking_uri == "http://127.0.0.1:5000"
+
+
+def test_environment_overrides(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@db:5432/x")
+    monkeypatch.setenv("POWERCAST_KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")
+    monkeypatch.setenv("POWERCAST_DATA_DIR", str(tmp_path))
+    s = Settings(_env_file=None)
+    assert not s.embedded_postgres and s.app_database_url == "postgresql://u:p@db:5432/x"
+    assert not s.embedded_kafka and s.bootstrap_servers == "kafka:9092"
+    assert s.resolved_data_dir == tmp_path.resolve()
+    assert s.resolved_cache_dir == (tmp_path / "cache").resolve()
+
+
+def test_env_example_documents_every_setting():
+    example = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
+    for name, field in Settings.model_fields.items():
+        aliases = getattr(field.validation_alias, "choices", None) or [f"POWERCAST_{name.upper()}"]
+        assert any(alias in example for alias in aliases), f"{name} missing from .env.example"

@@ -1,0 +1,1 @@
+"""Forecasters behind one interface: baselines, XGBoost and an LSTM."""

@@ -24,6 +24,13 @@ class ReadingProducer(Protocol):
     def close(self) -> None: ...
 
 
+def default_compression() -> str | None:
+    """lz4 when kafka-python can read it, else gzip: consumers built on kafka-python must decode every batch."""
+    from kafka.codec import has_gzip, has_lz4
+
+    return "lz4" if has_lz4() else "gzip" if has_gzip() else None
+
+
 def _unreachable(bootstrap: str, exc: Exception) -> PowercastError:
     return PowercastError(f"cannot reach Kafka at {bootstrap} ({exc})",
                           "start it with `powercast kafka start`, or fix POWERCAST_KAFKA_BOOTSTRAP_SERVERS")
@@ -34,12 +41,11 @@ class KafkaPythonProducer:
 
     def __init__(self, bootstrap: str, topic: str, *, compression: str | None = "auto"):
         from kafka import KafkaProducer
-        from kafka.codec import has_gzip, has_lz4
         from kafka.errors import KafkaError
         from kafka.partitioner.default import murmur2
 
         if compression == "auto":
-            compression = "lz4" if has_lz4() else "gzip" if has_gzip() else None
+            compression = default_compression()
         try:
             self._producer = KafkaProducer(
                 bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=LINGER_MS,
@@ -71,16 +77,18 @@ class KafkaPythonProducer:
 
 
 class ConfluentProducer:
-    """confluent-kafka's Producer with the Java client's partitioner (murmur2) and lz4."""
+    """confluent-kafka's Producer with the Java client's partitioner (murmur2)."""
 
     def __init__(self, bootstrap: str, topic: str, *, compression: str | None = "auto"):
         from confluent_kafka import KafkaException, Producer
 
+        if compression == "auto":
+            compression = default_compression()
         self._errors: list[str] = []
         self._producer = Producer({
             "bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True,
             "linger.ms": LINGER_MS, "batch.size": 1_000_000, "queue.buffering.max.messages": 1_000_000,
-            "compression.type": "lz4" if compression == "auto" else (compression or "none"),
+            "compression.type": compression or "none",
             "partitioner": "murmur2_random", "delivery.report.only.error": True,
             "on_delivery": self._on_delivery, "error_cb": lambda err: log.warning("kafka: %s", err),
         })
@@ -111,7 +119,10 @@ class ConfluentProducer:
                                  "check the broker's log")
 
     def close(self) -> None:
-        self.flush()
+        try:
+            self.flush()
+        finally:
+            self._producer = None     # librdkafka shuts down when the last reference goes
 
 
 def open_producer(kind: str, bootstrap: str, topic: str) -> ReadingProducer:

@@ -12,7 +12,9 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from typer.testing import CliRunner
 
+from powercast.cli import app
 from powercast.names import READINGS_TOPIC
 from powercast.simulator.anomalies import Anomaly
 from powercast.simulator.fleet import build_fleet
@@ -117,7 +119,7 @@ def test_machines_are_upserted_with_their_attributes(postgres, db):
         db.commit()
 
 
-def test_live_command_continues_history_takes_an_injection_and_stops_on_sigterm(kafka, tmp_path):
+def test_live_command_continues_history_takes_an_injection_and_stops_on_sigterm(kafka, tmp_path, monkeypatch):
     env = {**os.environ, "POWERCAST_DATA_DIR": str(tmp_path), "POWERCAST_KAFKA_PORT": str(kafka.kafka_port),
            "POWERCAST_KAFKA_HOST": kafka.kafka_host}
     env.pop("POWERCAST_KAFKA_BOOTSTRAP_SERVERS", None)
@@ -131,9 +133,9 @@ def test_live_command_continues_history_takes_an_injection_and_stops_on_sigterm(
         deadline = time.monotonic() + 30
         while not heartbeat.exists() and time.monotonic() < deadline:
             time.sleep(0.2)
-        injected = subprocess.run([*cmd, "inject", "--machine", "M-002", "--kind", "dropout", "--minutes", "0.05"],
-                                  env=env, cwd=tmp_path, capture_output=True, text=True)
-        assert injected.returncode == 0, injected.stderr
+        monkeypatch.setenv("POWERCAST_DATA_DIR", str(tmp_path))
+        injected = CliRunner().invoke(app, ["inject", "--machine", "M-002", "--kind", "dropout", "--minutes", "0.05"])
+        assert injected.exit_code == 0, injected.output
         time.sleep(4)
         live.send_signal(signal.SIGTERM)
         output, _ = live.communicate(timeout=30)

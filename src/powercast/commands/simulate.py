@@ -39,6 +39,19 @@ def check_interval(interval: int) -> None:
         raise PowercastError(f"--interval {interval} does not divide a day", "use e.g. 1, 5, 10, 15, 30 or 60")
 
 
+def prepare_topics(s: Settings) -> None:
+    """Create the readings topic if it is missing (idempotent); one clear error when Kafka does not answer."""
+    from powercast.stream.topics import ensure_topics
+
+    try:
+        ensure_topics(s.bootstrap_servers, timeout=15)
+    except PowercastError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the admin client raises its own exception types
+        raise PowercastError(f"cannot reach Kafka at {s.bootstrap_servers} ({exc})",
+                             "start it with `powercast kafka start`") from exc
+
+
 def control_dir(s: Settings) -> ControlDir:
     return ControlDir(s.resolved_data_dir / "simulator")
 
@@ -104,6 +117,7 @@ def simulate(
     """Publish live readings (one per sensor every --interval seconds) until SIGTERM or Ctrl-C."""
     s = settings(ctx)
     check_interval(interval)
+    prepare_topics(s)
     fleet = build_fleet(machines, seed)
     if register:
         register_fleet(s, fleet)
@@ -120,6 +134,7 @@ def backfill(
     """Publish history with past timestamps as fast as the broker takes it (with a progress bar)."""
     s = settings(ctx)
     check_interval(interval)
+    prepare_topics(s)
     fleet = build_fleet(machines, seed)
     if register:
         register_fleet(s, fleet)

@@ -56,6 +56,7 @@ class KafkaPythonProducer:
         except KafkaError as exc:
             raise _unreachable(bootstrap, exc) from exc
         self._topic = topic
+        self._kafka_error = KafkaError
         self._partition_of = lambda key: partitions[(murmur2(key) & 0x7FFFFFFF) % len(partitions)]
         self._partitions: dict[bytes, int] = {}
         self._errors: list[Exception] = []
@@ -64,7 +65,11 @@ class KafkaPythonProducer:
         partition = self._partitions.get(key)
         if partition is None:
             partition = self._partitions[key] = self._partition_of(key)
-        self._producer.send(self._topic, key=key, value=value, partition=partition).add_errback(self._errors.append)
+        try:
+            future = self._producer.send(self._topic, key=key, value=value, partition=partition)
+        except self._kafka_error as exc:
+            raise PowercastError(f"Kafka did not take a record ({exc})", "check that the broker is up") from exc
+        future.add_errback(self._errors.append)
 
     def flush(self, timeout: float | None = None) -> None:
         self._producer.flush(timeout=timeout)

@@ -39,6 +39,12 @@ def check_interval(interval: int) -> None:
         raise PowercastError(f"--interval {interval} does not divide a day", "use e.g. 1, 5, 10, 15, 30 or 60")
 
 
+def quiet_client_logs() -> None:
+    """kafka-python logs every connection step at INFO; keep those for --verbose."""
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger("kafka").setLevel(logging.WARNING)
+
+
 def prepare_topics(s: Settings) -> None:
     """Create the readings topic if it is missing (idempotent); one clear error when Kafka does not answer."""
     from powercast.stream.topics import ensure_topics
@@ -83,9 +89,10 @@ def stop_on_signals():
             signal.signal(sig, old)
 
 
-def _report(stats: PublishStats, what: str) -> None:
+def _report(stats: PublishStats, what: str, *, rate: bool = True) -> None:
     typer.echo(f"{what}: {stats.readings:,} readings and {stats.malformed:,} malformed events "
-               f"over {stats.steps:,} steps in {stats.seconds:.1f} s ({stats.rate:,.0f} records/s)")
+               f"over {stats.steps:,} steps in {stats.seconds:.1f} s"
+               + (f" ({stats.rate:,.0f} records/s)" if rate else ""))
 
 
 def _live(s: Settings, fleet: list[Machine], seed: int, interval: int, anomaly_rate: float, producer: str,
@@ -104,7 +111,7 @@ def _live(s: Settings, fleet: list[Machine], seed: int, interval: int, anomaly_r
     finally:
         control.retire()
         sink.close()
-    _report(stats, "stopped")
+    _report(stats, "stopped", rate=False)
 
 
 def simulate(
@@ -117,6 +124,7 @@ def simulate(
     """Publish live readings (one per sensor every --interval seconds) until SIGTERM or Ctrl-C."""
     s = settings(ctx)
     check_interval(interval)
+    quiet_client_logs()
     prepare_topics(s)
     fleet = build_fleet(machines, seed)
     if register:
@@ -134,6 +142,7 @@ def backfill(
     """Publish history with past timestamps as fast as the broker takes it (with a progress bar)."""
     s = settings(ctx)
     check_interval(interval)
+    quiet_client_logs()
     prepare_topics(s)
     fleet = build_fleet(machines, seed)
     if register:

@@ -30,7 +30,7 @@ from powercast.simulator.producer import ReadingProducer, open_producer
 from powercast.stream.events import SENSORS
 
 log = logging.getLogger(__name__)
-MAX_RECORDS_PER_CHUNK = 100_000   # bounds memory and how long a stop request waits
+MAX_RECORDS_PER_CHUNK = 20_000   # bounds memory and how long a stop request waits
 
 
 @dataclass

@@ -145,3 +145,23 @@ def test_inject_command_queues_a_request(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert control.take_requests() == [InjectionRequest("M-003", "overheating", 10.0)]
     assert os.getpid() == control.running()["pid"]
+
+
+def test_a_stop_request_ends_publishing_between_slices_with_exact_counts(monkeypatch):
+    import powercast.simulator.publish as publish
+
+    monkeypatch.setattr(publish, "READINGS_PER_SEND", 40)          # 10 steps of 1 machine per slice
+    stop = threading.Event()
+
+    class StoppingProducer(RecordingProducer):
+        def send(self, key, value):
+            super().send(key, value)
+            if len(self.records) == 100:
+                stop.set()
+
+    sim = FleetSimulator(build_fleet(1, seed=2), seed=2, anomaly_rate=0)
+    k0 = sim.step_at(START)
+    producer = StoppingProducer()
+    stats = publish.publish_steps(sim, producer, k0, k0 + 360, stop=stop)
+    assert stats.records == len(producer.records) == 120                # the slice in flight completes
+    assert stats.steps == 30 and stats.next_step == k0 + 30

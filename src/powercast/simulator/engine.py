@@ -43,6 +43,12 @@ class Block:
     def timestamps(self) -> list[datetime]:
         return [datetime.fromtimestamp(int(k) * self.interval_s, tz=timezone.utc) for k in self.steps]
 
+    def slice(self, first: int, last: int) -> Block:
+        """The steps at positions first <= p < last, as a block of their own."""
+        broken = [(row, pos - first, sensor, seed) for row, pos, sensor, seed in self.malformed if first <= pos < last]
+        return Block(self.machines, self.steps[first:last], self.interval_s, self.values[:, first:last],
+                     self.present[:, first:last], self.event_ids[:, first:last], broken)
+
     def series(self, sensor: str) -> np.ndarray:
         """(machines, steps) values of one sensor, NaN where missing."""
         i = SENSORS.index(sensor)

@@ -24,13 +24,14 @@ from powercast.names import READINGS_TOPIC
 from powercast.simulator.anomalies import Anomaly
 from powercast.simulator.control import ControlDir, InjectionRequest
 from powercast.simulator.encoding import encode_block
-from powercast.simulator.engine import FleetSimulator
+from powercast.simulator.engine import NOISE_BLOCK, FleetSimulator
 from powercast.simulator.fleet import Machine, build_fleet
 from powercast.simulator.producer import ReadingProducer, open_producer
 from powercast.stream.events import SENSORS
 
 log = logging.getLogger(__name__)
-MAX_RECORDS_PER_CHUNK = 20_000   # bounds memory and how long a stop request waits
+MAX_READINGS_PER_BLOCK = 2_000_000   # readings simulated at once (bounds memory)
+READINGS_PER_SEND = 20_000           # readings sent between two looks at the stop flag
 
 
 @dataclass
@@ -58,8 +59,9 @@ def as_fleet(machines: int | list[Machine], seed: int) -> list[Machine]:
     return build_fleet(machines, seed) if isinstance(machines, int) else machines
 
 
-def chunk_steps(fleet_size: int) -> int:
-    return max(1, min(360, MAX_RECORDS_PER_CHUNK // (fleet_size * len(SENSORS))))
+def chunk_steps(fleet_size: int, readings: int = MAX_READINGS_PER_BLOCK) -> int:
+    """Steps per chunk: at most a noise block, at most `readings` readings, at least one step."""
+    return max(1, min(NOISE_BLOCK, readings // (fleet_size * len(SENSORS))))
 
 
 def step_range(start: datetime, end: datetime, interval_s: int) -> tuple[int, int]:
@@ -93,23 +95,29 @@ def generate_events(machines: int | list[Machine], start: datetime, end: datetim
 
 def publish_steps(sim: FleetSimulator, producer: ReadingProducer, first: int, last: int, *,
                   progress: bool = False, stop: threading.Event | None = None) -> PublishStats:
-    """Publish steps first <= k < last; stops early (between chunks) when `stop` is set. Does not flush."""
+    """Publish steps first <= k < last; stops early (between slices) when `stop` is set. Does not flush."""
     stats = PublishStats(next_step=first)
     per_step = len(sim.machines) * len(SENSORS)
-    size = chunk_steps(len(sim.machines))
+    size, send_size = chunk_steps(len(sim.machines)), chunk_steps(len(sim.machines), READINGS_PER_SEND)
     with tqdm(total=(last - first) * per_step, unit=" readings", unit_scale=True, disable=not progress,
               desc="publishing", smoothing=0.1) as bar:
         for a in range(first, last, size):
-            if stop is not None and stop.is_set():
-                break
             block = sim.block(a, min(a + size, last))
-            for key, value in encode_block(block):
-                producer.send(key, value)
-            stats.readings += block.readings
-            stats.malformed += len(block.malformed)
-            stats.steps += len(block.steps)
-            stats.next_step = int(block.steps[-1]) + 1
-            bar.update(len(block.steps) * per_step)
+            for p in range(0, len(block.steps), send_size):
+                if stop is not None and stop.is_set():
+                    return _finish(stats)
+                part = block.slice(p, p + send_size)
+                for key, value in encode_block(part):
+                    producer.send(key, value)
+                stats.readings += part.readings
+                stats.malformed += len(part.malformed)
+                stats.steps += len(part.steps)
+                stats.next_step = int(part.steps[-1]) + 1
+                bar.update(len(part.steps) * per_step)
+    return _finish(stats)
+
+
+def _finish(stats: PublishStats) -> PublishStats:
     stats.seconds = time.perf_counter() - stats.started
     return stats
 

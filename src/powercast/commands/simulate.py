@@ -22,8 +22,6 @@ from powercast.simulator.fleet import Machine, build_fleet
 from powercast.simulator.producer import PRODUCERS, open_producer
 from powercast.simulator.publish import PublishStats, backfill as backfill_range, now_utc, run_live
 
-log = logging.getLogger(__name__)
-
 MACHINES = typer.Option(10, "--machines", "-n", min=1, help="Fleet size (machines M-001..M-<n>).")
 SEED = typer.Option(42, "--seed", help="Seed: the same seed gives the same fleet and the same readings.")
 INTERVAL = typer.Option(10, "--interval", min=1, help="Seconds between two readings of a sensor (must divide a day).")
@@ -34,9 +32,11 @@ REGISTER = typer.Option(True, "--register/--no-register",
                         help="Upsert the fleet into the machines table when PostgreSQL answers.")
 
 
-def check_interval(interval: int) -> None:
+def check_options(interval: int, producer: str) -> None:
     if 86_400 % interval:
         raise PowercastError(f"--interval {interval} does not divide a day", "use e.g. 1, 5, 10, 15, 30 or 60")
+    if producer not in PRODUCERS:
+        raise PowercastError(f"unknown --producer {producer!r}", f"use one of {', '.join(PRODUCERS)}")
 
 
 def quiet_client_logs() -> None:
@@ -123,7 +123,7 @@ def simulate(
 ) -> None:
     """Publish live readings (one per sensor every --interval seconds) until SIGTERM or Ctrl-C."""
     s = settings(ctx)
-    check_interval(interval)
+    check_options(interval, producer)
     quiet_client_logs()
     prepare_topics(s)
     fleet = build_fleet(machines, seed)
@@ -141,7 +141,7 @@ def backfill(
 ) -> None:
     """Publish history with past timestamps as fast as the broker takes it (with a progress bar)."""
     s = settings(ctx)
-    check_interval(interval)
+    check_options(interval, producer)
     quiet_client_logs()
     prepare_topics(s)
     fleet = build_fleet(machines, seed)

@@ -8,7 +8,7 @@ import sys
 import typer
 
 from powercast import __version__
-from powercast.commands import db, kafka, stack
+from powercast.commands import db, kafka, simulate, stack
 from powercast.config import Settings
 from powercast.errors import PowercastError
 
@@ -23,6 +23,9 @@ app.add_typer(db.app, name="db")
 app.command("up")(stack.up)
 app.command("down")(stack.down)
 app.command("status")(stack.status)
+app.command("simulate")(simulate.simulate)
+app.command("backfill")(simulate.backfill)
+app.command("inject")(simulate.inject)
 
 
 def _version(value: bool) -> None:

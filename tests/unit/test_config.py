@@ -14,6 +14,7 @@ def test_defaults_point_at_embedded_services(monkeypatch):
 
 
 def test_environment_overrides(monkeypatch, tmp_path):
+    monkeypatch.delenv("POWERCAST_CACHE_DIR", raising=False)
     monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@db:5432/x")
     monkeypatch.setenv("POWERCAST_KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")
     monkeypatch.setenv("POWERCAST_DATA_DIR", str(tmp_path))

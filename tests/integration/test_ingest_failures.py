@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -78,7 +80,11 @@ def test_postgres_outage_mid_stream_loses_nothing(kafka, make_settings):
     from powercast.db.migrate import migrate
     from powercast.stack.postgres import EmbeddedPostgres
 
-    settings = make_settings()  # a PostgreSQL of its own: the shared one keeps running for other tests
+    # A PostgreSQL of its own (the shared one keeps running for other tests), in a directory of its own: pytest
+    # re-locks /tmp/pytest-of-<user> to 0700 whenever any session starts, which would stop pg_ctl (run as the
+    # server's own user) from reaching a data directory below it.
+    data_dir = Path(tempfile.mkdtemp(prefix="powercast-outage-"))
+    settings = make_settings(data_dir=data_dir)
     server = EmbeddedPostgres(settings)
     url = server.start()
     migrate(url)
@@ -108,3 +114,4 @@ def test_postgres_outage_mid_stream_loses_nothing(kafka, make_settings):
         assert ingestor.counters.db_retries >= 2
     finally:
         server.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)

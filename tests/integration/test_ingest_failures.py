@@ -84,7 +84,7 @@ def test_postgres_outage_mid_stream_loses_nothing(kafka, make_settings):
     # re-locks /tmp/pytest-of-<user> to 0700 whenever any session starts, which would stop pg_ctl (run as the
     # server's own user) from reaching a data directory below it.
     data_dir = Path(tempfile.mkdtemp(prefix="powercast-outage-"))
-    settings = make_settings(data_dir=data_dir)
+    settings = make_settings().model_copy(update={"data_dir": data_dir})
     server = EmbeddedPostgres(settings)
     url = server.start()
     migrate(url)

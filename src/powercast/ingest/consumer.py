@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from powercast.ingest.batch import PendingBatch, commit_offsets, utc_now
 from powercast.ingest.dead_letters import DeadLetterTopic
 from powercast.ingest.metrics import IngestCounters, serve_metrics
 from powercast.ingest.options import IngestOptions
-from powercast.ingest.writer import Backoff, BatchWriter, WriteResult, write_with_retry
+from powercast.ingest.offsets import commit_sync
+from powercast.ingest.writer import TRANSIENT_ERRORS, BatchWriter, WriteResult, write_with_retry
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,8 @@ def consumer_config(bootstrap: str, group: str) -> dict:
         "auto.offset.reset": "earliest",
         "partition.assignment.strategy": "range",
         "max.poll.interval.ms": 300_000,
+        "session.timeout.ms": 10_000,  # a killed instance's partitions move on after 10 s, not 45
+        "heartbeat.interval.ms": 2_000,
         "fetch.wait.max.ms": 100,
         "queued.max.messages.kbytes": 32_768,  # bounds the prefetch queue (memory)
     }
@@ -56,6 +60,8 @@ class Ingestor:
         self._abandoned = False
         self._consumer = None
         self._writer: BatchWriter | None = None
+        self._executor = None
+        self._inflight: tuple[PendingBatch, float, Future] | None = None
         self._dlq: DeadLetterTopic | None = None
         self._last_kafka_error = 0.0
 
@@ -75,6 +81,7 @@ class Ingestor:
         self._consumer = Consumer({**consumer_config(self.bootstrap, opts.group), "error_cb": self._on_kafka_error},
                                   logger=logging.getLogger("powercast.ingest.kafka"))
         self._writer = BatchWriter(self.database_url)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
         self._dlq = DeadLetterTopic(self.bootstrap, opts.dlq_topic)
         server = serve_metrics(self.counters, opts.metrics_port, opts.metrics_addr)
         self._consumer.subscribe([opts.topic], on_assign=self._on_assign, on_revoke=self._on_revoke,
@@ -82,7 +89,7 @@ class Ingestor:
         log.info("ingesting %s as group %s into %s", opts.topic, opts.group, "PostgreSQL")
         try:
             self._loop()
-            self._flush()  # drain what was read before the stop
+            self._flush(wait=True)  # drain what was read before the stop
         finally:
             self._close(server)
         log.info("ingest stopped: %s", self.counters.summary())
@@ -93,6 +100,7 @@ class Ingestor:
         next_lag = next_summary = time.monotonic()
         while not self._stop.is_set():
             self._read()
+            self._finish_inflight(block=False)
             if self._batch.due(opts.batch_size, opts.batch_max_s):
                 self._flush()
             now = time.monotonic()
@@ -108,6 +116,7 @@ class Ingestor:
         try:
             self._consumer.close()  # leaves the group; the revoke callback flushes anything still pending
         finally:
+            self._executor.shutdown(wait=True)
             self._dlq.close()
             self._writer.close()
             if server is not None:
@@ -131,25 +140,45 @@ class Ingestor:
             self.counters.consumed += 1
 
     # write and commit -------------------------------------------------------------------------------------
-    def _flush(self) -> None:
+    # One batch at a time is written by a worker thread while the loop reads and validates the next one (psycopg2
+    # releases the GIL while PostgreSQL works). Results, retries, dead letters and commits stay on this thread.
+    def _flush(self, *, wait: bool = False) -> None:
+        """Hand the pending batch to the writer (after the previous one is committed); `wait` for it too."""
+        self._finish_inflight()
         batch = self._batch
-        if not len(batch) or self._abandoned:
+        if len(batch) and not self._abandoned:
+            self._batch = PendingBatch()
+            self._inflight = (batch, time.monotonic(), self._executor.submit(self._writer.write, batch))
+        if wait:
+            self._finish_inflight()
+
+    def _finish_inflight(self, *, block: bool = True) -> None:
+        """Collect the in-flight write (retrying it through an outage), then publish dead letters and commit."""
+        if self._inflight is None or self._writing:
+            return
+        batch, started, future = self._inflight
+        if not block and not future.done():
             return
         self._writing = True
         try:
-            result = write_with_retry(self._writer, batch, wait=self._wait_alive, on_retry=self._on_db_retry)
+            try:
+                result = future.result()
+            except TRANSIENT_ERRORS as exc:
+                self._on_db_retry(0, exc)
+                result = write_with_retry(self._writer, batch, wait=self._wait_alive, on_retry=self._on_db_retry)
         finally:
             self._writing = False
+        self._inflight = None
         if result is None:
             self._abandoned = True  # stopping during an outage: nothing committed, the batch is read again later
             log.warning("stopping before PostgreSQL came back: %d records left uncommitted (they will be re-read)",
-                        len(batch))
+                        len(batch) + len(self._batch))
             return
         self._resume()
+        self.counters.write_seconds += time.monotonic() - started
         self._count(batch, result)
         self._dlq.publish([*batch.dead_letters, *result.rejected])
         self._commit(batch.offsets)
-        self._batch = PendingBatch()
 
     def _count(self, batch: PendingBatch, result: WriteResult) -> None:
         c = self.counters
@@ -160,31 +189,10 @@ class Ingestor:
         c.dlq_failures = self._dlq.failures
 
     def _commit(self, offsets: dict[tuple[str, int], int]) -> None:
-        from confluent_kafka import KafkaException, TopicPartition
-
-        wanted = [TopicPartition(t, p, o) for t, p, o in commit_offsets(offsets) if (t, p) in self._assigned]
-        if not wanted:
-            return
-        deadline = time.monotonic() + COMMIT_RETRY_LIMIT_S
-        for delay in Backoff(initial=0.1, maximum=2.0).delays():
-            try:
-                done = self._consumer.commit(offsets=wanted, asynchronous=False)
-                failed = [tp for tp in done or [] if tp.error is not None]
-                if failed:
-                    raise KafkaException(failed[0].error)
-                break
-            except KafkaException as exc:
-                self.counters.commit_failures += 1
-                error = exc.args[0] if exc.args else exc
-                retriable = getattr(error, "retriable", lambda: False)()
-                if not retriable or time.monotonic() + delay > deadline:
-                    log.warning("offset commit failed (%s); these records will be re-read and skipped as "
-                                "duplicates", error)
-                    return
-                time.sleep(delay)
-        for tp in wanted:
-            self._committed[(tp.topic, tp.partition)] = tp.offset
-        self.counters.last_commit_time = time.time()
+        wanted = [(t, p, o) for t, p, o in commit_offsets(offsets) if (t, p) in self._assigned]
+        if commit_sync(self._consumer, wanted, self.counters, retry_for_s=COMMIT_RETRY_LIMIT_S):
+            for topic, partition, offset in wanted:
+                self._committed[(topic, partition)] = offset
 
     # database outage: keep the group membership alive without reading more --------------------------------
     def _wait_alive(self, seconds: float) -> bool:
@@ -235,7 +243,7 @@ class Ingestor:
 
     def _on_revoke(self, consumer, partitions) -> None:
         if not self._writing:
-            self._flush()  # commit what was read from these partitions while we still own them
+            self._flush(wait=True)  # commit what was read from these partitions while we still own them
         self._forget(partitions)
         log.info("revoked %s", _describe(partitions))
 

@@ -18,6 +18,7 @@ class IngestCounters:
     db_retries: int = 0
     commit_failures: int = 0
     dlq_failures: int = 0
+    write_seconds: float = 0.0  # time from handing a batch to the writer until it was committed in PostgreSQL
     last_commit_time: float | None = None  # unix time of the last successful offset commit
     lag: dict[tuple[str, int], int] = field(default_factory=dict)  # (topic, partition) -> records behind
     started: float = field(default_factory=time.monotonic)
@@ -32,7 +33,7 @@ class IngestCounters:
         since_commit = "never" if self.last_commit_time is None else f"{time.time() - self.last_commit_time:.1f}s ago"
         return (f"consumed={self.consumed} written={self.written} duplicates={self.duplicates} "
                 f"dead_letters={self.dead_letters} batches={self.batches} lag={self.total_lag} "
-                f"db_retries={self.db_retries} rate={self.consumed / elapsed:.0f}/s last_commit={since_commit}")
+                f"db_retries={self.db_retries} db_busy={self.write_seconds / elapsed:.0%} rate={self.consumed / elapsed:.0f}/s last_commit={since_commit}")
 
 
 class CountersCollector:
@@ -55,6 +56,7 @@ class CountersCollector:
             ("db_retries", c.db_retries, "Batch writes retried after a database error."),
             ("commit_failures", c.commit_failures, "Offset commits that failed."),
             ("dlq_failures", c.dlq_failures, "Dead letters the DLQ topic did not accept."),
+            ("write_seconds", c.write_seconds, "Seconds spent writing batches to PostgreSQL."),
         ):
             yield CounterMetricFamily(f"{PREFIX}_{name}", help_text, value=value)
         lag = GaugeMetricFamily(f"{PREFIX}_lag", "Records behind the high watermark, per partition.",

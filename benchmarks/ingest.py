@@ -47,8 +47,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--live-machines", type=int, default=1000, help="fleet size of the freshness run")
     parser.add_argument("--live-seconds", type=float, default=30.0, help="length of the freshness run (0 skips it)")
     parser.add_argument("--partitions", type=int, default=6, help="partitions of the benchmark topic")
-    parser.add_argument("--batch-size", type=int, default=5000, help="ingestor --batch-size")
+    parser.add_argument("--batch-size", type=int, default=10_000, help="ingestor --batch-size")
     parser.add_argument("--batch-ms", type=int, default=500, help="ingestor --batch-ms")
+    parser.add_argument("--compression", default="lz4", help="producer compression.type (none, lz4, zstd, ...)")
     parser.add_argument("--bootstrap", help="an existing Kafka (default: start an embedded broker)")
     parser.add_argument("--database-url", help="an existing, migrated PostgreSQL (default: start an embedded one)")
     return parser.parse_args()
@@ -158,11 +159,11 @@ def fleet_payloads(count: int, prefix: str) -> list[tuple[bytes, bytes]]:
     return out
 
 
-def make_producer(bootstrap: str, linger_ms: int):
+def make_producer(bootstrap: str, linger_ms: int, compression: str):
     from confluent_kafka import Producer
 
-    return Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": linger_ms,
-                     "batch.size": 1_000_000, "compression.type": "lz4", "queue.buffering.max.messages": 1_000_000})
+    return Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": linger_ms, "batch.size": 1_000_000,
+                     "compression.type": compression, "queue.buffering.max.messages": 1_000_000})
 
 
 def publish(producer, topic: str, records: list[tuple[bytes, bytes]]) -> None:
@@ -251,7 +252,7 @@ def main() -> None:
         records = fleet_payloads(args.readings, prefix)
         log_path = Path(tempfile.mkdtemp(prefix="powercast-bench-log-")) / "ingest.log"
         proc, metrics_url = start_ingestor(args, bootstrap, url, topic, log_path, stack)
-        producer = make_producer(bootstrap, linger_ms=20)
+        producer = make_producer(bootstrap, linger_ms=20, compression=args.compression)
 
         first = time.perf_counter()
         publish(producer, topic, records)
@@ -260,12 +261,12 @@ def main() -> None:
         publish_rate = len(records) / (published - first)
         e2e_rate = len(records) / (last - first)
         print(f"published {len(records):,} readings in {published - first:.2f} s: {publish_rate:,.0f} readings/s "
-              "(confluent-kafka producer, acks=all, lz4)")
+              f"(confluent-kafka producer, acks=all, {args.compression})")
         print(f"end to end {len(records):,} readings in {last - first:.2f} s: {e2e_rate:,.0f} readings/s")
 
         p50 = p99 = float("nan")
         if args.live_seconds > 0:
-            live = live_fleet(make_producer(bootstrap, linger_ms=5), topic, live_prefix, args.live_machines,
+            live = live_fleet(make_producer(bootstrap, linger_ms=5, compression=args.compression), topic, live_prefix, args.live_machines,
                               args.live_seconds)
             wait_written(metrics_url, len(records) + live, proc)
             p50, p99, n = freshness(url, live_prefix)

@@ -43,7 +43,7 @@ def produce(bootstrap: str, topic: str, records: Iterable[tuple[bytes | None, by
     """Publish and wait for every delivery; returns (partition, offset) per record, in order."""
     from confluent_kafka import Producer
 
-    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5})
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5, "log_level": 0})
     records = list(records)
     placed: list[tuple[int, int] | None] = [None] * len(records)
 

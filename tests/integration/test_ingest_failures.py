@@ -115,3 +115,30 @@ def test_postgres_outage_mid_stream_loses_nothing(kafka, make_settings):
     finally:
         server.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def test_broker_outage_mid_stream_loses_nothing(services, make_settings):
+    from powercast.stack.kafka import KafkaBroker
+
+    # A broker of its own: this test stops it, and the shared one keeps serving the other tests.
+    data_dir = Path(tempfile.mkdtemp(prefix="powercast-broker-outage-"))
+    settings = make_settings().model_copy(update={"data_dir": data_dir})
+    broker = KafkaBroker(settings)
+    bootstrap, url = broker.start(), services.app_database_url
+    topic, dlq = fresh_topics(bootstrap)
+    prefix = machine_prefix()
+    stream = readings(prefix, machines=10, steps=20)  # 800 readings
+    half = len(stream) // 2
+    try:
+        with running_ingestor(bootstrap, url, topic, dlq, batch_size=100) as ingestor:
+            produce(bootstrap, topic, stream[:half])
+            wait_until(lambda: row_count(url, prefix) == half, timeout=60, what="rows before the outage")
+            broker.stop()  # the consumer keeps retrying against the dead broker until it is back
+            broker.start()
+            produce(bootstrap, topic, stream[half:])
+            wait_until(lambda: row_count(url, prefix) == len(stream), timeout=90, what="every reading after the outage")
+        assert sorted(_event_ids(url, prefix)) == _expected_ids(stream)
+        assert ingestor.counters.written == len(stream) and ingestor.counters.duplicates == 0
+    finally:
+        broker.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)

@@ -40,7 +40,7 @@ def test_valid_record_becomes_a_copy_row():
     event_id = uuid.uuid4()
     batch = PendingBatch()
     assert batch.add(FakeRecord(encode_event("M-1", "vibration", 0.25, TS, event_id=event_id)), NOW, clock=0.0)
-    assert batch.copy_rows == [f"M-1\tvibration\t2026-11-25T11:59:50+00:00\t0.25\tm/s²\t{event_id}\n"]
+    assert batch.copy_rows == [f"M-1\tvibration\t2026-11-25T11:59:50+00:00\t0.25\tm/s²\t{event_id.hex}\n"]
     assert batch.dead_letters == [] and len(batch) == 1
 
 
@@ -80,7 +80,9 @@ def test_batch_is_due_by_count_or_by_age():
 
 
 def test_copy_row_is_tab_separated_text():
-    assert copy_row("M-1", "power", TS, 1e-7, "W", "e") == "M-1\tpower\t2026-11-25T11:59:50+00:00\t1e-07\tW\te\n"
+    event_id = uuid.UUID(int=255)
+    assert copy_row("M-1", "power", TS, 1e-7, "W", event_id) == (
+        "M-1\tpower\t2026-11-25T11:59:50+00:00\t1e-07\tW\t000000000000000000000000000000ff\n")
 
 
 def test_dlq_headers_carry_reason_and_origin():

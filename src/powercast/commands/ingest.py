@@ -16,7 +16,7 @@ def ingest(
     topic: str = typer.Option(READINGS_TOPIC, "--topic", help="Topic to consume."),
     group: str = typer.Option(INGESTOR_GROUP, "--group", help="Consumer group; instances in one group share partitions."),
     dlq_topic: str = typer.Option(DLQ_TOPIC, "--dlq-topic", help="Topic that receives dead letters."),
-    batch_size: int = typer.Option(5000, "--batch-size", min=1, help="Write when this many records are pending."),
+    batch_size: int = typer.Option(10_000, "--batch-size", min=1, help="Write when this many records are pending."),
     batch_ms: int = typer.Option(500, "--batch-ms", min=1, help="...or when the oldest pending record waited this long."),
     metrics_port: int = typer.Option(None, "--metrics-port", min=0,
                                      help="Port of /metrics (default POWERCAST_INGEST_METRICS_PORT; 0 disables)."),

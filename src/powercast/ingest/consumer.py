@@ -14,6 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from powercast.ingest.batch import PendingBatch, commit_offsets, utc_now
 from powercast.ingest.dead_letters import DeadLetterTopic
+from powercast.ingest.logs import kafka_logger
 from powercast.ingest.metrics import IngestCounters, serve_metrics
 from powercast.ingest.options import IngestOptions
 from powercast.ingest.offsets import commit_sync
@@ -79,7 +80,7 @@ class Ingestor:
 
         opts = self.options
         self._consumer = Consumer({**consumer_config(self.bootstrap, opts.group), "error_cb": self._on_kafka_error},
-                                  logger=logging.getLogger("powercast.ingest.kafka"))
+                                  logger=kafka_logger())
         self._writer = BatchWriter(self.database_url)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
         self._dlq = DeadLetterTopic(self.bootstrap, opts.dlq_topic)
@@ -131,13 +132,14 @@ class Ingestor:
         messages = self._consumer.consume(num_messages=max(1, opts.batch_size - len(batch)), timeout=wait)
         if not messages:
             return
-        now = utc_now()
+        now, add, consumed = utc_now(), batch.add, 0
         for message in messages:
-            if message.error() is not None:
+            if message.error() is None:
+                add(message, now)
+                consumed += 1
+            else:
                 self._on_message_error(message.error())
-                continue
-            batch.add(message, now)
-            self.counters.consumed += 1
+        self.counters.consumed += consumed
 
     # write and commit -------------------------------------------------------------------------------------
     # One batch at a time is written by a worker thread while the loop reads and validates the next one (psycopg2

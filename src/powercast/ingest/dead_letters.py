@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from powercast.ingest.batch import DeadLetter
+from powercast.ingest.logs import kafka_logger
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ class DeadLetterTopic:
             "enable.idempotence": True,
             "linger.ms": 5,
             "message.timeout.ms": 300_000,
-        })
+        }, logger=kafka_logger())
 
     def publish(self, letters: list[DeadLetter]) -> int:
         """Send `letters` and wait for the broker; returns how many it did not accept."""

@@ -12,7 +12,7 @@ class IngestOptions:
     topic: str = READINGS_TOPIC
     group: str = INGESTOR_GROUP
     dlq_topic: str = DLQ_TOPIC
-    batch_size: int = 5000          # write when this many records are pending...
+    batch_size: int = 10_000        # write when this many records are pending...
     batch_max_s: float = 0.5        # ...or when the oldest pending record has waited this long
     summary_every_s: float = 10.0   # one summary line in the log this often (0 = never)
     metrics_port: int = 0           # Prometheus /metrics port (0 = disabled)

@@ -49,7 +49,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--partitions", type=int, default=6, help="partitions of the benchmark topic")
     parser.add_argument("--batch-size", type=int, default=10_000, help="ingestor --batch-size")
     parser.add_argument("--batch-ms", type=int, default=500, help="ingestor --batch-ms")
-    parser.add_argument("--compression", default="lz4", help="producer compression.type (none, lz4, zstd, ...)")
+    parser.add_argument("--compression", default="none", help="producer compression.type (none, lz4, zstd, ...)")
+    parser.add_argument("--compare-clients", action="store_true",
+                        help="also time a bare consume of the topic with confluent-kafka and with kafka-python")
     parser.add_argument("--bootstrap", help="an existing Kafka (default: start an embedded broker)")
     parser.add_argument("--database-url", help="an existing, migrated PostgreSQL (default: start an embedded one)")
     return parser.parse_args()
@@ -233,6 +235,39 @@ def raw_copy_seconds(url: str, records: list[tuple[bytes, bytes]]) -> float:
     return elapsed
 
 
+# client choice -------------------------------------------------------------------------------------------
+def bare_consume_rate(client: str, bootstrap: str, topic: str, count: int) -> float:
+    """Records/s of a consumer that only reads `count` records (no validation, no database), timed from the
+    first record it receives (the group join is not counted)."""
+    group = f"bare-{client}-{uuid.uuid4().hex[:6]}"
+    if client == "confluent-kafka":
+        from confluent_kafka import Consumer
+
+        consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
+                             "enable.auto.commit": False})
+        consumer.subscribe([topic])
+
+        def poll() -> int:
+            return sum(1 for m in consumer.consume(num_messages=10_000, timeout=1.0) if m.error() is None)
+    else:
+        from kafka import KafkaConsumer
+
+        consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
+                                 enable_auto_commit=False, max_poll_records=10_000)
+
+        def poll() -> int:
+            return sum(len(records) for records in consumer.poll(timeout_ms=1000).values())
+    seen, started = 0, None
+    while seen < count:
+        got = poll()
+        if got and started is None:
+            started = time.perf_counter()
+        seen += got
+    elapsed = time.perf_counter() - started
+    consumer.close()
+    return seen / elapsed
+
+
 def verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
@@ -277,6 +312,11 @@ def main() -> None:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
         print(f"ingestor peak RSS {rss:.0f} MB; exit code {proc.returncode}; log {log_path}")
+
+        if args.compare_clients:
+            for client in ("confluent-kafka", "kafka-python"):
+                rate = bare_consume_rate(client, bootstrap, topic, len(records))
+                print(f"bare consume with {client}: {rate:,.0f} records/s")
 
         raw_s = raw_copy_seconds(url, records)
         raw_rate = len(records) / raw_s

@@ -50,8 +50,8 @@ def test_duplicates_and_malformed_events(services):
     random.Random(3).shuffle(stream)
     produce(bootstrap, topic, stream)
 
-    with running_ingestor(bootstrap, url, topic, dlq, batch_size=64) as ingestor:
-        wait_until(lambda: ingestor.counters.consumed == len(stream) and not len(ingestor._batch), what="the stream")
+    with running_ingestor(bootstrap, url, topic, dlq, batch_size=64) as ingestor:  # leaving drains and commits
+        wait_until(lambda: ingestor.counters.consumed == len(stream), what="the stream")
 
     assert row_count(url, prefix) == len(valid)
     assert dead_letter_count(url, topic) == len(bad)
@@ -76,7 +76,7 @@ def test_replaying_the_topic_changes_nothing(services):
                         "WHERE machine_id LIKE %s ORDER BY 1, 2, 3", (prefix + "%",))
     # A second group reads the whole topic again from the start.
     with running_ingestor(bootstrap, url, topic, dlq, group=f"replay-{topic}") as second:
-        wait_until(lambda: second.counters.consumed == len(valid) + 1 and not len(second._batch), what="replay")
+        wait_until(lambda: second.counters.consumed == len(valid) + 1, what="replay")
     after = query(url, "SELECT machine_id, sensor, ts, value, event_id, ingested_at FROM readings "
                        "WHERE machine_id LIKE %s ORDER BY 1, 2, 3", (prefix + "%",))
     assert after == before and len(after) == len(valid)

@@ -101,7 +101,7 @@ def test_every_record_becomes_a_row_or_a_dead_letter(services, live_ingestor, ba
     last = {}
     for partition, offset in placed:
         last[partition] = max(offset, last.get(partition, -1))
-    wait_until(lambda: all(ingestor._committed.get((topic, p), -1) > o for p, o in last.items()), timeout=30,
+    wait_until(lambda: all((ingestor.committed_offset(topic, p) or -1) > o for p, o in last.items()), timeout=30,
                every=0.02, what="the batch's offsets to be committed")
 
     dead = {(p, o) for p, o in query(url, 'SELECT "partition", "offset" FROM dead_letters WHERE topic = %s', (topic,))}

@@ -38,8 +38,23 @@ def ingest(
     if options.metrics_port and port_in_use(options.metrics_addr, options.metrics_port):
         raise PowercastError(f"metrics port {options.metrics_addr}:{options.metrics_port} is already in use",
                              "pass --metrics-port with a free port, or 0 to disable /metrics")
+    ensure_dlq_topic(s.bootstrap_servers, dlq_topic)
     ingestor = Ingestor(s.bootstrap_servers, s.app_database_url, options)
     signal.signal(signal.SIGTERM, ingestor.request_stop)
     signal.signal(signal.SIGINT, ingestor.request_stop)
     counters = ingestor.run()
     typer.echo(f"ingest stopped: {counters.summary()}")
+
+
+def ensure_dlq_topic(bootstrap: str, topic: str) -> None:
+    """Dead letters need their topic; create it when missing (the broker does not auto-create topics)."""
+    from powercast.names import DLQ_TOPIC_PARTITIONS
+    from powercast.stream.topics import ensure_topics
+
+    try:
+        ensure_topics(bootstrap, {topic: DLQ_TOPIC_PARTITIONS}, timeout=15)
+    except PowercastError:
+        raise
+    except Exception as exc:
+        raise PowercastError(f"cannot reach Kafka at {bootstrap} ({exc})",
+                             "start it with `powercast kafka start`, or fix POWERCAST_KAFKA_BOOTSTRAP_SERVERS") from exc

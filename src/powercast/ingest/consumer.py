@@ -12,6 +12,7 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from powercast.db.connection import redact
 from powercast.ingest.batch import PendingBatch, commit_offsets, utc_now
 from powercast.ingest.dead_letters import DeadLetterTopic
 from powercast.ingest.logs import kafka_logger
@@ -71,9 +72,9 @@ class Ingestor:
         """Ask the loop to drain the current batch, commit and close. Safe from signal handlers and threads."""
         self._stop.set()
 
-    @property
-    def stopping(self) -> bool:
-        return self._stop.is_set()
+    def committed_offset(self, topic: str, partition: int) -> int | None:
+        """The next offset this instance committed for the partition (None before its first commit)."""
+        return self._committed.get((topic, partition))
 
     def run(self) -> IngestCounters:
         from confluent_kafka import Consumer
@@ -87,7 +88,7 @@ class Ingestor:
         server = serve_metrics(self.counters, opts.metrics_port, opts.metrics_addr)
         self._consumer.subscribe([opts.topic], on_assign=self._on_assign, on_revoke=self._on_revoke,
                                  on_lost=self._on_lost)
-        log.info("ingesting %s as group %s into %s", opts.topic, opts.group, "PostgreSQL")
+        log.info("ingesting %s as group %s into %s", opts.topic, opts.group, redact(self.database_url))
         try:
             self._loop()
             self._flush(wait=True)  # drain what was read before the stop

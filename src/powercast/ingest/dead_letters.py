@@ -23,7 +23,7 @@ class DeadLetterTopic:
     """A small idempotent producer for the DLQ topic. The `dead_letters` table is the durable record; the topic
     is at-least-once (a replay after a crash may publish a letter again)."""
 
-    def __init__(self, bootstrap: str, topic: str, *, timeout_s: float = 30.0):
+    def __init__(self, bootstrap: str, topic: str, *, timeout_s: float = 10.0):
         from confluent_kafka import Producer
 
         self.topic = topic

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import random
+import urllib.request
 import uuid
 from datetime import datetime, timedelta, timezone
 
+from powercast.stack.process import free_port
 from powercast.stream.events import encode_event
 from tests.integration.ingest_support import (
     dead_letter_count, fresh_topics, machine_prefix, produce, query, readings, row_count, running_ingestor, wait_until,
@@ -50,8 +52,15 @@ def test_duplicates_and_malformed_events(services):
     random.Random(3).shuffle(stream)
     produce(bootstrap, topic, stream)
 
-    with running_ingestor(bootstrap, url, topic, dlq, batch_size=64) as ingestor:  # leaving drains and commits
+    port = free_port()
+    with running_ingestor(bootstrap, url, topic, dlq, batch_size=64, metrics_port=port) as ingestor:
         wait_until(lambda: ingestor.counters.consumed == len(stream), what="the stream")
+        wait_until(lambda: ingestor.counters.lag and not ingestor.counters.total_lag, what="lag to reach zero")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            metrics = response.read().decode()
+    assert f"powercast_ingest_consumed_total {float(len(stream))}" in metrics
+    lag_lines = [line for line in metrics.splitlines() if line.startswith(f'powercast_ingest_lag{{')]
+    assert lag_lines and all(f'topic="{topic}"' in line and line.endswith(" 0.0") for line in lag_lines)
 
     assert row_count(url, prefix) == len(valid)
     assert dead_letter_count(url, topic) == len(bad)

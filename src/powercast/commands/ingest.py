@@ -20,6 +20,7 @@ def ingest(
     batch_ms: int = typer.Option(500, "--batch-ms", min=1, help="...or when the oldest pending record waited this long."),
     metrics_port: int = typer.Option(None, "--metrics-port", min=0,
                                      help="Port of /metrics (default POWERCAST_INGEST_METRICS_PORT; 0 disables)."),
+    metrics_host: str = typer.Option("127.0.0.1", "--metrics-host", help="Address /metrics listens on (0.0.0.0: all)."),
     summary_every: float = typer.Option(10.0, "--summary-every", min=0, help="Seconds between summary log lines (0: never)."),
 ) -> None:
     """Consume readings, write them to PostgreSQL exactly once, dead-letter bad events. SIGTERM/Ctrl-C drains
@@ -33,7 +34,8 @@ def ingest(
     check_reachable(s.app_database_url)
     options = IngestOptions(
         topic=topic, group=group, dlq_topic=dlq_topic, batch_size=batch_size, batch_max_s=batch_ms / 1000,
-        summary_every_s=summary_every, metrics_port=s.ingest_metrics_port if metrics_port is None else metrics_port,
+        summary_every_s=summary_every, metrics_addr=metrics_host,
+        metrics_port=s.ingest_metrics_port if metrics_port is None else metrics_port,
     )
     if options.metrics_port and port_in_use(options.metrics_addr, options.metrics_port):
         raise PowercastError(f"metrics port {options.metrics_addr}:{options.metrics_port} is already in use",

@@ -162,6 +162,7 @@ class Ingestor:
         batch, started, future = self._inflight
         if not block and not future.done():
             return
+        self._inflight = None
         self._writing = True
         try:
             try:
@@ -169,9 +170,11 @@ class Ingestor:
             except TRANSIENT_ERRORS as exc:
                 self._on_db_retry(0, exc)
                 result = write_with_retry(self._writer, batch, wait=self._wait_alive, on_retry=self._on_db_retry)
+        except BaseException:
+            self._abandoned = True  # an unexpected failure: write nothing more, commit nothing, let it surface
+            raise
         finally:
             self._writing = False
-        self._inflight = None
         if result is None:
             self._abandoned = True  # stopping during an outage: nothing committed, the batch is read again later
             log.warning("stopping before PostgreSQL came back: %d records left uncommitted (they will be re-read)",

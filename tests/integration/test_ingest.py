@@ -151,3 +151,25 @@ def _dlq_messages(bootstrap: str, topic: str, expected: int) -> int:
     finally:
         consumer.close()
     return seen
+
+
+def test_two_instances_share_the_partitions_and_hand_over_cleanly(services):
+    bootstrap, url = services.bootstrap_servers, services.app_database_url
+    topic, dlq = fresh_topics(bootstrap, partitions=4)
+    prefix = machine_prefix()
+    stream = readings(prefix, machines=16, steps=15)  # 960 readings over enough keys to reach every partition
+    thirds = [stream[i::3] for i in range(3)]
+    group = f"shared-{topic}"
+    with running_ingestor(bootstrap, url, topic, dlq, group=group, batch_size=50) as first:
+        produce(bootstrap, topic, thirds[0])
+        wait_until(lambda: row_count(url, prefix) == len(thirds[0]), what="the first instance's rows")
+        with running_ingestor(bootstrap, url, topic, dlq, group=group, batch_size=50) as second:
+            wait_until(lambda: second.assigned() and len(first.assigned()) + len(second.assigned()) == 4,
+                       timeout=60, what="the partitions to be shared")
+            produce(bootstrap, topic, thirds[1])
+            wait_until(lambda: row_count(url, prefix) == len(thirds[0]) + len(thirds[1]), what="rows of both")
+            assert first.counters.consumed and second.counters.consumed, "both instances should have read records"
+        produce(bootstrap, topic, thirds[2])  # the second left: the first takes every partition back
+        wait_until(lambda: row_count(url, prefix) == len(stream), what="every row")
+    assert first.counters.consumed + second.counters.consumed >= len(stream)
+    assert first.counters.written + second.counters.written == len(stream)

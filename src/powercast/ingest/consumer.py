@@ -72,6 +72,10 @@ class Ingestor:
         """Ask the loop to drain the current batch, commit and close. Safe from signal handlers and threads."""
         self._stop.set()
 
+    def assigned(self) -> set[tuple[str, int]]:
+        """The (topic, partition) pairs this instance holds now."""
+        return set(self._assigned)
+
     def committed_offset(self, topic: str, partition: int) -> int | None:
         """The next offset this instance committed for the partition (None before its first commit)."""
         return self._committed.get((topic, partition))

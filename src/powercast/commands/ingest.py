@@ -14,14 +14,17 @@ from powercast.names import DLQ_TOPIC, INGESTOR_GROUP, READINGS_TOPIC
 def ingest(
     ctx: typer.Context,
     topic: str = typer.Option(READINGS_TOPIC, "--topic", help="Topic to consume."),
-    group: str = typer.Option(INGESTOR_GROUP, "--group", help="Consumer group; instances in one group share partitions."),
+    group: str = typer.Option(INGESTOR_GROUP, "--group",
+                              help="Consumer group; instances in one group share partitions."),
     dlq_topic: str = typer.Option(DLQ_TOPIC, "--dlq-topic", help="Topic that receives dead letters."),
     batch_size: int = typer.Option(10_000, "--batch-size", min=1, help="Write when this many records are pending."),
-    batch_ms: int = typer.Option(500, "--batch-ms", min=1, help="...or when the oldest pending record waited this long."),
+    batch_ms: int = typer.Option(500, "--batch-ms", min=1,
+                                 help="...or when the oldest pending record waited this long."),
     metrics_port: int = typer.Option(None, "--metrics-port", min=0,
                                      help="Port of /metrics (default POWERCAST_INGEST_METRICS_PORT; 0 disables)."),
     metrics_host: str = typer.Option("127.0.0.1", "--metrics-host", help="Address /metrics listens on (0.0.0.0: all)."),
-    summary_every: float = typer.Option(10.0, "--summary-every", min=0, help="Seconds between summary log lines (0: never)."),
+    summary_every: float = typer.Option(10.0, "--summary-every", min=0,
+                                        help="Seconds between summary log lines (0: never)."),
 ) -> None:
     """Consume readings, write them to PostgreSQL exactly once, dead-letter bad events. SIGTERM/Ctrl-C drains
     the current batch, commits and exits."""

@@ -60,7 +60,8 @@ class PendingBatch:
         except InvalidEvent as exc:
             self.dead_letters.append(dead_letter(record, str(exc)))
             return False
-        self.copy_rows.append(copy_row(event.machine_id, event.sensor, event.ts, event.value, event.unit, event.event_id))
+        self.copy_rows.append(
+            copy_row(event.machine_id, event.sensor, event.ts, event.value, event.unit, event.event_id))
         self.row_sources.append(record)
         return True
 

@@ -33,7 +33,8 @@ class IngestCounters:
         since_commit = "never" if self.last_commit_time is None else f"{time.time() - self.last_commit_time:.1f}s ago"
         return (f"consumed={self.consumed} written={self.written} duplicates={self.duplicates} "
                 f"dead_letters={self.dead_letters} batches={self.batches} lag={self.total_lag} "
-                f"db_retries={self.db_retries} db_busy={self.write_seconds / elapsed:.0%} rate={self.consumed / elapsed:.0f}/s last_commit={since_commit}")
+                f"db_retries={self.db_retries} db_busy={self.write_seconds / elapsed:.0%} "
+                f"rate={self.consumed / elapsed:.0f}/s last_commit={since_commit}")
 
 
 class CountersCollector:

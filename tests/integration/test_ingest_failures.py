@@ -84,16 +84,15 @@ def test_postgres_outage_mid_stream_loses_nothing(kafka, make_settings):
     # re-locks /tmp/pytest-of-<user> to 0700 whenever any session starts, which would stop pg_ctl (run as the
     # server's own user) from reaching a data directory below it.
     data_dir = Path(tempfile.mkdtemp(prefix="powercast-outage-"))
-    settings = make_settings().model_copy(update={"data_dir": data_dir})
-    server = EmbeddedPostgres(settings)
-    url = server.start()
-    migrate(url)
+    server = EmbeddedPostgres(make_settings().model_copy(update={"data_dir": data_dir}))
     bootstrap = kafka.bootstrap_servers
     topic, dlq = fresh_topics(bootstrap)
     prefix = machine_prefix()
     stream = readings(prefix, machines=10, steps=40)  # 1,600 readings
     third = len(stream) // 3
     try:
+        url = server.start()
+        migrate(url)
         with running_ingestor(bootstrap, url, topic, dlq, batch_size=200) as ingestor:
             produce(bootstrap, topic, stream[:third])
             wait_until(lambda: row_count(url, prefix) == third, what="rows before the outage")
@@ -122,14 +121,13 @@ def test_broker_outage_mid_stream_loses_nothing(services, make_settings):
 
     # A broker of its own: this test stops it, and the shared one keeps serving the other tests.
     data_dir = Path(tempfile.mkdtemp(prefix="powercast-broker-outage-"))
-    settings = make_settings().model_copy(update={"data_dir": data_dir})
-    broker = KafkaBroker(settings)
-    bootstrap, url = broker.start(), services.app_database_url
-    topic, dlq = fresh_topics(bootstrap)
-    prefix = machine_prefix()
+    broker = KafkaBroker(make_settings().model_copy(update={"data_dir": data_dir}))
+    url, prefix = services.app_database_url, machine_prefix()
     stream = readings(prefix, machines=10, steps=20)  # 800 readings
     half = len(stream) // 2
     try:
+        bootstrap = broker.start()
+        topic, dlq = fresh_topics(bootstrap)
         with running_ingestor(bootstrap, url, topic, dlq, batch_size=100) as ingestor:
             produce(bootstrap, topic, stream[:half])
             wait_until(lambda: row_count(url, prefix) == half, timeout=60, what="rows before the outage")

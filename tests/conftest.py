@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -35,13 +37,20 @@ def _isolated_settings(data_dir: Path, **overrides) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def make_settings(tmp_path_factory):
-    """Factory for isolated settings (each call: new ports, new data directory)."""
+def make_settings():
+    """Factory for isolated settings (each call: new ports, new data directory).
+
+    Data directories live outside pytest's temp root: the embedded PostgreSQL runs as another system user
+    and needs to traverse the path, and a second pytest session resets that root's permissions.
+    """
+    root = Path(tempfile.mkdtemp(prefix="powercast-test-"))
+    root.chmod(0o755)
 
     def make(**overrides) -> Settings:
-        return _isolated_settings(tmp_path_factory.mktemp("powercast-data"), **overrides)
+        return _isolated_settings(Path(tempfile.mkdtemp(dir=root)), **overrides)
 
-    return make
+    yield make
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

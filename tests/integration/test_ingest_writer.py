@@ -1,0 +1,52 @@
+"""The batch writer against the real database: idempotent inserts, and a row PostgreSQL refuses becomes a dead
+letter while the rest of its batch is written."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from powercast.ingest.batch import PendingBatch
+from powercast.ingest.writer import BatchWriter
+from tests.integration.ingest_support import machine_prefix, query, readings, row_count
+from tests.unit.test_ingest_batch import FakeRecord
+
+NOW = datetime.now(timezone.utc)
+
+
+def _batch(payloads, topic: str) -> PendingBatch:
+    batch = PendingBatch()
+    for offset, (_, payload) in enumerate(payloads):
+        batch.add(FakeRecord(payload, _offset=offset, _topic=topic), NOW)
+    return batch
+
+
+def test_writing_a_batch_twice_inserts_once(postgres):
+    url, prefix = postgres.app_database_url, machine_prefix()
+    payloads = readings(prefix, machines=2, steps=3, start=NOW - timedelta(hours=1))
+    writer = BatchWriter(url)
+    try:
+        first = writer.write(_batch(payloads, f"w-{prefix}"))
+        again = writer.write(_batch(payloads, f"w-{prefix}"))
+    finally:
+        writer.close()
+    assert (first.inserted, first.duplicates) == (24, 0)
+    assert (again.inserted, again.duplicates) == (0, 24)
+    assert row_count(url, prefix) == 24
+
+
+def test_a_row_the_database_refuses_is_dead_lettered_and_the_rest_written(postgres):
+    url, prefix = postgres.app_database_url, machine_prefix()
+    topic = f"w-{prefix}"
+    batch = _batch(readings(prefix, machines=1, steps=2, start=NOW - timedelta(hours=1)), topic)
+    # A row that got past validation but that PostgreSQL cannot store (here: a timestamp it cannot parse).
+    batch.copy_rows.insert(3, f"{prefix}x\tpower\tnot-a-time\t1.0\tW\t{'0' * 32}\n")
+    batch.row_sources.insert(3, FakeRecord(b"{}", _offset=99, _topic=topic))
+    writer = BatchWriter(url)
+    try:
+        result = writer.write(batch)
+    finally:
+        writer.close()
+    assert result.inserted == 8 and len(result.rejected) == 1 and result.duplicates == 0
+    assert row_count(url, prefix) == 8
+    (error,) = query(url, 'SELECT error FROM dead_letters WHERE topic = %s AND "offset" = 99', (topic,))[0]
+    assert error.startswith("rejected by PostgreSQL") and "not-a-time" in error

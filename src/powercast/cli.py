@@ -8,7 +8,7 @@ import sys
 import typer
 
 from powercast import __version__
-from powercast.commands import db, kafka, stack
+from powercast.commands import db, kafka, mlflow, promotion, serve, stack
 from powercast.config import Settings
 from powercast.errors import PowercastError
 
@@ -20,7 +20,11 @@ app = typer.Typer(
 )
 app.add_typer(kafka.app, name="kafka")
 app.add_typer(db.app, name="db")
+app.add_typer(mlflow.app, name="mlflow")
 app.command("up")(stack.up)
+app.command("promote")(promotion.promote)
+app.command("rollback")(promotion.rollback)
+app.command("serve")(serve.serve)
 app.command("down")(stack.down)
 app.command("status")(stack.status)
 

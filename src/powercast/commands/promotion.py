@@ -1,0 +1,62 @@
+"""`powercast promote` and `powercast rollback`: champion/challenger decisions, recorded."""
+
+from __future__ import annotations
+
+import getpass
+
+import typer
+
+from powercast.commands._context import settings
+from powercast.training.promotion import DEFAULT_HOURS, DEFAULT_MARGIN
+
+
+def _who() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:
+        return "cli"
+
+
+def promote(
+    ctx: typer.Context,
+    margin: float = typer.Option(DEFAULT_MARGIN, help="Relative MAE improvement over the champion required "
+                                                      "(0.02 = 2%)."),
+    hours: float = typer.Option(DEFAULT_HOURS, help="Length of the most recent holdout, in hours."),
+    triggered_by: str = typer.Option(None, "--by", help="Who or what triggers the decision (default: cli:<user>)."),
+) -> None:
+    """Evaluate champion and challenger on the latest holdout; promote the challenger when it wins."""
+    from powercast.training.promotion import promote as run_promotion
+
+    with _spinner("evaluating champion and challenger on the holdout"):
+        result = run_promotion(settings(ctx), margin=margin, hours=hours, triggered_by=triggered_by or _who())
+    rec = result.record
+    typer.echo(f"{rec.outcome}: challenger v{rec.challenger_version} MAE {_f(rec.challenger_mae)}, "
+               f"champion {('v' + rec.champion_version) if rec.champion_version else 'none'} MAE "
+               f"{_f(rec.champion_mae)}, persistence MAE {_f(rec.persistence_mae)}")
+    typer.echo(f"  {rec.reason}")
+    typer.echo(f"  champion now: {('v' + rec.new_champion_version) if rec.new_champion_version else 'none'} "
+               f"(decision #{result.record_id})")
+
+
+def rollback(
+    ctx: typer.Context,
+    reason: str = typer.Option("manual rollback", help="Why the champion is rolled back (recorded)."),
+    triggered_by: str = typer.Option(None, "--by", help="Who or what triggers the rollback (default: cli:<user>)."),
+) -> None:
+    """Restore the previous champion and record the rollback."""
+    from powercast.training.promotion import rollback as run_rollback
+
+    result = run_rollback(settings(ctx), triggered_by=triggered_by or _who(), reason=reason)
+    rec = result.record
+    typer.echo(f"rolled back: champion v{rec.champion_version} -> v{rec.new_champion_version} "
+               f"(decision #{result.record_id})")
+
+
+def _f(value) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+def _spinner(text: str):
+    from rich.console import Console
+
+    return Console(stderr=True).status(text)

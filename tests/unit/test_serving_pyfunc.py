@@ -19,7 +19,7 @@ def test_forecasts_each_machine_from_the_minute_after_its_last_reading():
     out = model.predict(None, long_readings(machines=2, minutes=70))
     assert list(out.columns) == FORECAST_COLUMNS
     assert out.groupby("machine_id").size().to_dict() == {"M-001": 15, "M-002": 15}
-    assert (out["issue_ts"] == pd.Timestamp("2026-11-25 12:00", tz="UTC")).all()
+    assert (pd.to_datetime(out["issue_ts"]) == pd.Timestamp("2026-11-25 12:00", tz="UTC")).all()
     assert (out["yhat_lo"] <= out["yhat"]).all() and (out["yhat"] <= out["yhat_hi"]).all()
 
 

@@ -1,7 +1,7 @@
 """The registered model: a fitted forecaster and its feature spec behind MLflow's pyfunc interface.
 
-Input is raw recent readings in long format (`machine_id`, `sensor`, `ts`, `value`; optional per-row machine
-attributes `machine_type`, `rated_power_w`), the same shape the `readings` table and meter exports have. The
+Input is raw recent readings in long format (`machine_id`, `sensor`, `ts` as ISO 8601 text with a zone, `value`;
+optional per-row machine attributes `machine_type`, `rated_power_w`), the same shape the `readings` table and meter exports have. The
 wrapper turns them into the minute frame with the features package's own aggregation (one code path for
 training and scoring), checks that every machine has enough recent history, and returns the forecast frame
 (`powercast.models.base.FORECAST_COLUMNS`) for the minute after each machine's last reading.
@@ -48,7 +48,8 @@ class ScoringResult:
 
 def input_schema() -> Schema:
     return Schema([
-        ColSpec("string", "machine_id"), ColSpec("string", "sensor"), ColSpec("datetime", "ts"),
+        # ts as ISO 8601 text with a zone, as in the reading events: MLflow's datetime type is zone-naive only
+        ColSpec("string", "machine_id"), ColSpec("string", "sensor"), ColSpec("string", "ts"),
         ColSpec("double", "value"),
         ColSpec("string", "machine_type", required=False), ColSpec("double", "rated_power_w", required=False),
     ])
@@ -56,8 +57,8 @@ def input_schema() -> Schema:
 
 def output_schema() -> Schema:
     return Schema([
-        ColSpec("string", "machine_id"), ColSpec("datetime", "issue_ts"), ColSpec("long", "step"),
-        ColSpec("datetime", "ts"), ColSpec("double", "yhat"), ColSpec("double", "yhat_lo"),
+        ColSpec("string", "machine_id"), ColSpec("string", "issue_ts"), ColSpec("long", "step"),
+        ColSpec("string", "ts"), ColSpec("double", "yhat"), ColSpec("double", "yhat_lo"),
         ColSpec("double", "yhat_hi"),
     ])
 
@@ -132,8 +133,10 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
         return ScoringResult(forecast[FORECAST_COLUMNS].reset_index(drop=True), shortfalls)
 
     def predict(self, context, model_input, params=None):  # noqa: D401 - MLflow's signature
-        """MLflow entry point: long readings -> forecast frame (raises InsufficientHistory when short)."""
-        return self.score(pd.DataFrame(model_input)).forecast
+        """MLflow entry point: long readings -> forecast frame with ISO 8601 times (InsufficientHistory when short)."""
+        forecast = self.score(pd.DataFrame(model_input)).forecast
+        return forecast.assign(issue_ts=forecast["issue_ts"].map(pd.Timestamp.isoformat),
+                               ts=forecast["ts"].map(pd.Timestamp.isoformat))
 
 
 def required_minutes(spec) -> int:

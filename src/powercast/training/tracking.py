@@ -19,6 +19,7 @@ import pandas as pd
 
 from powercast.config import Settings
 from powercast.names import CHALLENGER_ALIAS, MLFLOW_EXPERIMENT, REGISTERED_MODEL
+from powercast.serving.pyfunc import required_minutes
 from powercast.training import registry
 
 if TYPE_CHECKING:
@@ -99,6 +100,7 @@ def readings_example(frame: pd.DataFrame, minutes: int) -> pd.DataFrame:
     long = part.melt(id_vars=["machine_id", "ts"], value_vars=sensors, var_name="sensor", value_name="value")
     long = long.dropna(subset=["value"]).sort_values(["machine_id", "ts", "sensor"]).reset_index(drop=True)
     long["machine_id"] = long["machine_id"].astype(str)
+    long["ts"] = pd.to_datetime(long["ts"], utc=True).map(pd.Timestamp.isoformat)
     for attr in ("machine_type", "rated_power_w"):
         if attr in part.columns:
             long[attr] = long["machine_id"].map(part.groupby(part["machine_id"].astype(str))[attr].first())
@@ -139,15 +141,13 @@ def _log_snapshot(frame: pd.DataFrame, report: TrainingReport) -> None:
         mlflow.log_artifact(str(path), artifact_path="data")
 
 
-def _log_model(report: TrainingReport, frame: pd.DataFrame | None, register: bool):
+def log_forecaster_model(forecaster, model_name: str, spec, example: pd.DataFrame | None, register: bool):
+    """Log `forecaster` as the pyfunc model of the active run (registered when `register`); MLflow's ModelInfo."""
     import mlflow
 
     from powercast.serving import pyfunc
 
-    spec = report.spec
-    minutes = pyfunc.required_minutes(spec)
-    wrapper = pyfunc.ForecasterModel(report.models[report.best], spec.to_dict(), minutes, report.best)
-    example = readings_example(frame, minutes + 5) if frame is not None else None
+    wrapper = pyfunc.ForecasterModel(forecaster, spec.to_dict(), pyfunc.required_minutes(spec), model_name)
     return mlflow.pyfunc.log_model(
         name="model", python_model=wrapper, signature=pyfunc.signature(), input_example=example,
         registered_model_name=REGISTERED_MODEL if register else None,
@@ -192,7 +192,9 @@ def track_and_register(report: TrainingReport, settings: Settings, *, frame: pd.
             _log_metric_tables(name, tables)
         mlflow.log_table(report.summary.reset_index(), "cv_summary.json")
         _log_plots(report, per_step)
-        info = _log_model(report, frame, register)
+        minutes = required_minutes(report.spec)
+        example = readings_example(frame, minutes + 5) if frame is not None else None
+        info = log_forecaster_model(report.models[report.best], report.best, report.spec, example, register)
         version = str(info.registered_model_version) if register and info.registered_model_version else None
     if version:
         best_mae = per_step[report.best].loc["overall", "mae"] if report.best in per_step else float("nan")

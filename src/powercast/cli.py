@@ -20,13 +20,15 @@ app = typer.Typer(
 )
 app.add_typer(kafka.app, name="kafka")
 app.add_typer(db.app, name="db")
-app.add_typer(mlflow.app, name="mlflow")
 app.command("up")(stack.up)
-app.command("promote")(promotion.promote)
-app.command("rollback")(promotion.rollback)
-app.command("serve")(serve.serve)
 app.command("down")(stack.down)
 app.command("status")(stack.status)
+# MLOps: tracking server, champion/challenger promotion, forecasting service
+app.add_typer(mlflow.app, name="mlflow")
+app.command("promote")(promotion.promote)
+app.command("rollback")(promotion.rollback)
+app.command("promotions")(promotion.history)
+app.command("serve")(serve.serve)
 
 
 def _version(value: bool) -> None:

@@ -60,3 +60,33 @@ def _spinner(text: str):
     from rich.console import Console
 
     return Console(stderr=True).status(text)
+
+
+def history(
+    ctx: typer.Context,
+    limit: int = typer.Option(20, help="How many decisions to list."),
+) -> None:
+    """List the latest promotion decisions and which version was champion when."""
+    from powercast.db.connection import connect
+    from powercast.training.promotion_log import champion_history, decisions
+
+    conn = connect(settings(ctx).app_database_url)
+    try:
+        recent, periods = decisions(conn, limit), champion_history(conn)
+    finally:
+        conn.close()
+    typer.echo("decisions (newest first):")
+    for row in recent.itertuples(index=False):
+        typer.echo(f"  #{row.id} {row.decided_at:%Y-%m-%d %H:%M:%S} {row.action:<8} {row.outcome:<11} "
+                   f"champion {row.champion_version or '-'} challenger {row.challenger_version or '-'} "
+                   f"-> {row.new_champion_version or '-'}  by {row.triggered_by}: {row.reason}")
+    typer.echo("champion periods:")
+    for row in periods.itertuples(index=False):
+        until = f"{row.valid_to:%Y-%m-%d %H:%M:%S}" if row.valid_to is not None and not _isnat(row.valid_to) else "now"
+        typer.echo(f"  v{row.version}  {row.valid_from:%Y-%m-%d %H:%M:%S} .. {until}  ({row.action} by {row.triggered_by})")
+
+
+def _isnat(value) -> bool:
+    import pandas as pd
+
+    return bool(pd.isna(value))

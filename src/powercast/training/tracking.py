@@ -84,11 +84,15 @@ def _finite(value) -> bool:
 
 
 def feature_importance(forecaster) -> pd.Series | None:
-    """Gain importance per feature when the forecaster (XGBoost) exposes it, else None."""
+    """Gain importance per feature when the forecaster holds an XGBoost model, else None."""
     getter = getattr(forecaster, "feature_importance", None)
     if callable(getter):
         result = getter()
         return pd.Series(result, dtype=float) if result is not None else None
+    booster = getattr(forecaster, "booster_", None)
+    if booster is not None and hasattr(booster, "get_booster"):
+        scores = booster.get_booster().get_score(importance_type="gain")
+        return pd.Series(scores, dtype=float) if scores else None
     return None
 
 

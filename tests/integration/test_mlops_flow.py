@@ -26,17 +26,17 @@ from tests.mlops.data import insert_readings
 MACHINES = 3
 DAYS = 1.25
 HOLDOUT_HOURS = 3.0
+END = pd.Timestamp("2026-11-18 15:00", tz="UTC")  # a fixed weekday afternoon: the machines are in shift
 
 
 @pytest.fixture(scope="module")
 def history(postgres):
-    """Readings of a few machines up to the current minute, in the database; their minute frame."""
+    """Readings of a few machines up to END, in the database; their minute frame."""
     from powercast.features.aggregate import minute_frame_from_readings
     from tests.synthetic import minute_frame
 
-    end = pd.Timestamp.now(tz="UTC").floor("min")
     frame = minute_frame(days=DAYS, n_machines=MACHINES, seed=5, sensors=("power",),
-                         start=(end - pd.Timedelta(days=DAYS)).isoformat())
+                         start=(END - pd.Timedelta(days=DAYS)).isoformat())
     frame["machine_id"] = frame["machine_id"].str.replace("M-", "FLOW-")
     readings = frame[["machine_id", "ts", "power"]].rename(columns={"power": "value"}).assign(sensor="power")
     attributes = frame.groupby("machine_id")[["machine_type", "rated_power_w"]].first().reset_index()
@@ -52,7 +52,7 @@ def _train(frame, settings, run_name):
     from powercast.features.spec import FeatureSpec
     from powercast.training.pipeline import train_models
 
-    report = train_models(frame, ["persistence", "xgb"], n_windows=2, spec=FeatureSpec())
+    report = train_models(frame, ["xgb"], n_windows=2, spec=FeatureSpec())
     return report, track_and_register(report, settings, frame=frame, n_windows=2, run_name=run_name,
                                       triggered_by="test")
 
@@ -81,7 +81,7 @@ def test_train_promote_rollback_and_serve(mlflow, history):
     assert _aliases(mlflow)[CHALLENGER_ALIAS] == first.version
 
     # no champion yet: a challenger that beats persistence becomes champion
-    decision = promote(mlflow, margin=0.02, hours=HOLDOUT_HOURS, triggered_by="test")
+    decision = promote(mlflow, margin=0.02, hours=HOLDOUT_HOURS, triggered_by="test", until=END)
     assert decision.record.outcome == "promoted", decision.record.reason
     assert decision.record.persistence_mae > decision.record.challenger_mae
     assert _aliases(mlflow) == {CHAMPION_ALIAS: first.version, CHALLENGER_ALIAS: None,
@@ -89,10 +89,10 @@ def test_train_promote_rollback_and_serve(mlflow, history):
 
     # second run: an impossible margin keeps the champion; margin 0 promotes (same data, same model quality)
     _, second = _train(history, mlflow, "second")
-    kept = promote(mlflow, margin=0.99, hours=HOLDOUT_HOURS, triggered_by="test")
+    kept = promote(mlflow, margin=0.99, hours=HOLDOUT_HOURS, triggered_by="test", until=END)
     assert kept.record.outcome == "kept" and kept.record.champion_version == first.version
     assert _aliases(mlflow)[CHAMPION_ALIAS] == first.version
-    promoted = promote(mlflow, margin=0.0, hours=HOLDOUT_HOURS, triggered_by="test")
+    promoted = promote(mlflow, margin=0.0, hours=HOLDOUT_HOURS, triggered_by="test", until=END)
     assert promoted.record.outcome == "promoted", promoted.record.reason
     assert _aliases(mlflow)[CHAMPION_ALIAS] == second.version
     assert _aliases(mlflow)[PREVIOUS_CHAMPION_ALIAS] == first.version
@@ -140,7 +140,7 @@ def test_train_promote_rollback_and_serve(mlflow, history):
         assert versions[0] == second.version and versions[-1] == first.version
 
         # the per-minute loop writes every machine's forecast with the serving version
-        issue = pd.Timestamp.now(tz="UTC").floor("min")
+        issue = END
         conn = connect(mlflow.app_database_url)
         try:
             run = score_fleet(conn, holder, issue)
@@ -159,5 +159,6 @@ def test_train_promote_rollback_and_serve(mlflow, history):
 
 def _request_body(frame: pd.DataFrame, minutes: int = 70) -> dict:
     part = frame[frame["machine_id"] == "FLOW-002"].tail(minutes).dropna(subset=["power"])
-    return {"readings": [{"machine_id": "FLOW-002", "sensor": "power", "ts": ts.isoformat(), "value": float(v)}
+    return {"readings": [{"machine_id": "FLOW-002", "sensor": "power", "ts": ts.isoformat(), "value": float(v),
+                          "machine_type": part["machine_type"].iloc[0], "rated_power_w": float(part["rated_power_w"].iloc[0])}
                          for ts, v in zip(part["ts"], part["power"])]}

@@ -59,3 +59,12 @@ def test_gaps_count_against_history():
 def test_bad_readings_are_refused_clearly(change):
     with pytest.raises(BadReadings):
         _model().predict(None, change(long_readings(machines=1, minutes=70)))
+
+
+def test_attributes_of_known_machines_fill_in_when_a_request_lacks_them():
+    known = pd.DataFrame({"machine_id": ["M-001", "M-002"], "machine_type": ["press", "oven"],
+                          "rated_power_w": [11000.0, 5000.0]})
+    frame = minute_frame(long_readings(machines=2, minutes=5), known)
+    assert frame.groupby("machine_id")["rated_power_w"].first().to_dict() == {"M-001": 11000.0, "M-002": 5000.0}
+    sent = long_readings(machines=1, minutes=5).assign(rated_power_w=22000.0)
+    assert set(minute_frame(sent, known)["rated_power_w"]) == {22000.0}  # what the request says wins

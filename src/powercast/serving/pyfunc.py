@@ -88,12 +88,24 @@ def normalize_readings(readings: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def minute_frame(readings: pd.DataFrame) -> pd.DataFrame:
-    """Long readings -> minute frame (with machine attributes when the readings carry them)."""
+def machine_attributes(frame: pd.DataFrame) -> pd.DataFrame | None:
+    """One row per machine with the attribute columns present in `frame` (None when it has none)."""
+    present = [c for c in ATTRIBUTE_COLUMNS if c in frame.columns]
+    if not present:
+        return None
+    attrs = frame.groupby("machine_id", sort=True)[present].first().reset_index()
+    attrs["machine_id"] = attrs["machine_id"].astype(str)
+    return attrs
+
+
+def minute_frame(readings: pd.DataFrame, known: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Long readings -> minute frame, with machine attributes from the readings, else from `known`."""
     from powercast.features.aggregate import minute_frame_from_readings
 
-    present = [c for c in ATTRIBUTE_COLUMNS if c in readings.columns]
-    machines = readings.groupby("machine_id", sort=True)[present].first().reset_index() if present else None
+    sent = machine_attributes(readings)
+    if known is not None and sent is not None:
+        sent = sent.set_index("machine_id").combine_first(known.set_index("machine_id")).reset_index()
+    machines = sent if sent is not None else known
     return minute_frame_from_readings(readings[READING_COLUMNS], machines=machines)
 
 
@@ -114,15 +126,17 @@ def history_shortfalls(frame: pd.DataFrame, needed_minutes: int) -> dict[str, st
 class ForecasterModel(mlflow.pyfunc.PythonModel):
     """pyfunc wrapper: raw recent readings in, forecast frame out."""
 
-    def __init__(self, forecaster, spec: dict, min_history: int, model_name: str):
+    def __init__(self, forecaster, spec: dict, min_history: int, model_name: str,
+                 machines: pd.DataFrame | None = None):
         self.forecaster = forecaster
         self.spec = spec
         self.min_history = int(min_history)
         self.model_name = model_name
+        self.machines = machines  # attributes of the machines seen in training, used when a request lacks them
 
     def score(self, readings: pd.DataFrame, *, skip_insufficient: bool = False) -> ScoringResult:
         """Forecast every machine in `readings`; machines short of history raise, or are skipped and named."""
-        frame = minute_frame(normalize_readings(readings))
+        frame = minute_frame(normalize_readings(readings), self.machines)
         shortfalls = history_shortfalls(frame, self.min_history)
         if shortfalls and not skip_insufficient:
             raise InsufficientHistory(shortfalls)

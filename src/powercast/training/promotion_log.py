@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 
 import pandas as pd
@@ -32,7 +33,7 @@ class PromotionRecord:
 def record(conn, rec: PromotionRecord) -> int:
     """Insert one decision; returns its id."""
     values = asdict(rec)
-    values["details"] = json.dumps(values["details"], default=str)
+    values["details"] = json.dumps(_json_safe(values["details"]), default=str)
     for key in ("holdout_start", "holdout_end"):
         values[key] = values[key].to_pydatetime() if values[key] is not None else None
     for key in ("champion_mae", "challenger_mae", "persistence_mae"):
@@ -48,6 +49,17 @@ def record(conn, rec: PromotionRecord) -> int:
         new_id = cur.fetchone()[0]
     conn.commit()
     return new_id
+
+
+def _json_safe(value):
+    """NaN and infinities become null (PostgreSQL's json refuses them)."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def decisions(conn, limit: int = 50) -> pd.DataFrame:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from powercast.config import Settings
 from powercast.names import CHALLENGER_ALIAS, MLFLOW_EXPERIMENT, REGISTERED_MODEL
-from powercast.serving.pyfunc import required_minutes
+from powercast.serving.pyfunc import machine_attributes, required_minutes
 from powercast.training import registry
 
 if TYPE_CHECKING:
@@ -145,13 +145,17 @@ def _log_snapshot(frame: pd.DataFrame, report: TrainingReport) -> None:
         mlflow.log_artifact(str(path), artifact_path="data")
 
 
-def log_forecaster_model(forecaster, model_name: str, spec, example: pd.DataFrame | None, register: bool):
-    """Log `forecaster` as the pyfunc model of the active run (registered when `register`); MLflow's ModelInfo."""
+def log_forecaster_model(forecaster, model_name: str, spec, example: pd.DataFrame | None, register: bool,
+                         machines: pd.DataFrame | None = None):
+    """Log `forecaster` as the pyfunc model of the active run (registered when `register`); MLflow's ModelInfo.
+
+    `machines` (machine_id, machine_type, rated_power_w) fills the attributes of known machines when a request
+    sends only readings."""
     import mlflow
 
     from powercast.serving import pyfunc
 
-    wrapper = pyfunc.ForecasterModel(forecaster, spec.to_dict(), pyfunc.required_minutes(spec), model_name)
+    wrapper = pyfunc.ForecasterModel(forecaster, spec.to_dict(), pyfunc.required_minutes(spec), model_name, machines)
     return mlflow.pyfunc.log_model(
         name="model", python_model=wrapper, signature=pyfunc.signature(), input_example=example,
         registered_model_name=REGISTERED_MODEL if register else None,
@@ -198,7 +202,9 @@ def track_and_register(report: TrainingReport, settings: Settings, *, frame: pd.
         _log_plots(report, per_step)
         minutes = required_minutes(report.spec)
         example = readings_example(frame, minutes + 5) if frame is not None else None
-        info = log_forecaster_model(report.models[report.best], report.best, report.spec, example, register)
+        machines = machine_attributes(frame) if frame is not None else None
+        info = log_forecaster_model(report.models[report.best], report.best, report.spec, example, register,
+                                    machines)
         version = str(info.registered_model_version) if register and info.registered_model_version else None
     if version:
         best_mae = per_step[report.best].loc["overall", "mae"] if report.best in per_step else float("nan")

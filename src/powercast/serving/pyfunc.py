@@ -143,7 +143,11 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
         frame = frame[~frame["machine_id"].isin(shortfalls)]
         if frame.empty:
             return ScoringResult(pd.DataFrame(columns=FORECAST_COLUMNS), shortfalls)
-        forecast = self.forecaster.predict(frame)
+        try:
+            forecast = self.forecaster.predict(frame)
+        except KeyError as exc:  # a feature the model was trained with cannot be built from this input
+            raise BadReadings(f"the model needs inputs these readings do not provide ({exc})",
+                              "send machine_type and rated_power_w for machines the model has not seen") from exc
         return ScoringResult(forecast[FORECAST_COLUMNS].reset_index(drop=True), shortfalls)
 
     def predict(self, context, model_input, params=None):  # noqa: D401 - MLflow's signature

@@ -8,7 +8,7 @@ import sys
 import typer
 
 from powercast import __version__
-from powercast.commands import db, kafka, stack
+from powercast.commands import db, features, kafka, stack
 from powercast.config import Settings
 from powercast.errors import PowercastError
 
@@ -20,6 +20,7 @@ app = typer.Typer(
 )
 app.add_typer(kafka.app, name="kafka")
 app.add_typer(db.app, name="db")
+app.command("features")(features.features)
 app.command("up")(stack.up)
 app.command("down")(stack.down)
 app.command("status")(stack.status)

@@ -21,3 +21,7 @@ PREVIOUS_CHAMPION_ALIAS = "previous-champion"
 APP_DATABASE = "powercast"
 MLFLOW_DATABASE = "mlflow"
 AIRFLOW_DATABASE = "airflow"
+
+# Features
+FEATURES_TABLE = "features_1m"
+FEATURE_SNAPSHOTS_TABLE = "feature_snapshots"

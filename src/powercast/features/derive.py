@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from powercast.errors import PowercastError
-from powercast.features.frame import MINUTE, positions, present_sensors, to_grid
+from powercast.features.frame import KEY, MINUTE, positions, present_sensors, to_grid
 from powercast.features.rolling import shift, window_flat, window_mean_std
 from powercast.features.spec import FeatureSpec
 
@@ -142,9 +142,10 @@ class IncrementalFeatures:
             return derive_features(new, self.spec)
         earliest = new.groupby("machine_id")["ts"].min()
         self._check_revisions(earliest)
-        combined = new if self._tail is None else pd.concat(
-            [self._tail.merge(new[["machine_id", "ts"]], how="left", indicator=True)
-             .query("_merge == 'left_only'").drop(columns="_merge"), new], ignore_index=True)
+        combined = new
+        if self._tail is not None:  # new rows replace the buffer's rows for the same minutes (revisions)
+            revised = pd.MultiIndex.from_frame(self._tail[KEY]).isin(pd.MultiIndex.from_frame(new[KEY]))
+            combined = pd.concat([self._tail[~revised], new], ignore_index=True)
         features = derive_features(combined, self.spec)
         starts = {m: min(t, self._last[m] + MINUTE) if m in self._last else t for m, t in earliest.items()}
         emit_from = features["machine_id"].map(starts)

@@ -88,3 +88,18 @@ def test_duplicated_readings_count_once_and_bad_input_is_refused():
         minute_frame_from_readings(readings.drop(columns=["sensor"]))
     with pytest.raises(PowercastError, match="no readings"):
         minute_frame_from_readings(readings.iloc[:0])
+
+
+def test_a_ninety_second_meter_is_held_one_bucket():
+    readings = _long("M-1", "power", range(0, 900, 90), np.arange(10.0))
+    frame = minute_frame_from_readings(readings)
+    assert frame["power"].notna().all() and (frame["power_count"] == 0).sum() == 4  # buckets 2, 5, 8, 11
+
+
+def test_the_hold_also_applies_to_a_frame_without_readings():
+    from powercast.features.aggregate import hold_coarse_sensors
+
+    held = minute_frame_from_readings(_long("M-1", "power", [0, 600, 1200], [1.0, 2.0, 3.0]))
+    raw = held.copy()
+    raw.loc[raw["power_count"] == 0, ["power", "power_min", "power_max", "power_last"]] = np.nan
+    pd.testing.assert_frame_equal(hold_coarse_sensors(raw), held)

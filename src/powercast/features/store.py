@@ -10,6 +10,7 @@ import pandas as pd
 
 from powercast.db.connection import connect
 from powercast.errors import PowercastError
+from powercast.features.aggregate import hold_coarse_sensors
 from powercast.features.frame import SENSOR_ORDER, STATS, sensor_columns, to_grid
 from powercast.names import FEATURE_SNAPSHOTS_TABLE, FEATURES_TABLE, MACHINES_TABLE
 
@@ -28,7 +29,8 @@ def load_minute_frame(conn_or_url, start: datetime | None = None, end: datetime 
     """The minute frame of features_1m rows with start <= ts < end (either bound optional), per machine on a
     regular grid from its first to its last bucket in that range, with `machine_type` and `rated_power_w`.
 
-    Sensors without a single reading in the result are left out (their columns would be empty).
+    Sensors without a single reading in the result are left out (their columns would be empty); sensors sampled
+    less often than once a minute are held across their interval, as in `minute_frame_from_readings`.
     """
     clauses, params = [], {}
     if start is not None:
@@ -49,7 +51,7 @@ def load_minute_frame(conn_or_url, start: datetime | None = None, end: datetime 
     frame["ts"] = pd.to_datetime(frame["ts"], utc=True).astype("datetime64[ns, UTC]")
     absent = [s for s in SENSOR_ORDER if s != "power" and frame[f"{s}_count"].sum() == 0]
     frame = frame.drop(columns=[c for s in absent for c in sensor_columns(s)])
-    return to_grid(frame)
+    return hold_coarse_sensors(to_grid(frame))
 
 
 def snapshots(conn_or_url, limit: int = 10) -> list[dict]:

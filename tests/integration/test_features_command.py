@@ -39,6 +39,7 @@ def test_features_command_reports_coverage(postgres):
         bounded = _run(postgres, "--full", "--since", "2026-04-06T10:01", "--until", "2026-04-06T10:03")
         assert bounded.exit_code == 0, bounded.output
         assert "2 minute(s) recomputed, 0 row(s) written" in bounded.output
+        assert "nothing new: every recomputed minute was already up to date" in bounded.output
 
         bad = _run(postgres, "--since", "2026-04-06T10:03", "--until", "2026-04-06T10:01")
         assert bad.exit_code != 0 and "--since must be before --until" in str(bad.exception)

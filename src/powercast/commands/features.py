@@ -45,8 +45,9 @@ def features(
     typer.echo(f"snapshot {run.snapshot_id} ({run.mode}: {run.reason})")
     if run.range_start is None:
         typer.echo("nothing new: no minutes to recompute")
-    else:
-        start, end = run.range_start.astimezone(timezone.utc), run.range_end.astimezone(timezone.utc)
-        typer.echo(f"covered {start:%Y-%m-%d %H:%M} .. {end:%Y-%m-%d %H:%M} UTC, "
-                   f"{len(run.machines)} machine(s), {run.minutes_recomputed} minute(s) recomputed, "
-                   f"{run.row_count} row(s) written, {run.duration_s:.1f}s")
+        return
+    start, end = run.range_start.astimezone(timezone.utc), run.range_end.astimezone(timezone.utc)
+    typer.echo(f"covered {start:%Y-%m-%d %H:%M} .. {end:%Y-%m-%d %H:%M} UTC, {len(run.machines)} machine(s), "
+               f"{run.minutes_recomputed} minute(s) recomputed, {run.row_count} row(s) written, {run.duration_s:.1f}s")
+    if run.row_count == 0:
+        typer.echo("nothing new: every recomputed minute was already up to date")

@@ -27,6 +27,7 @@ _LOCK_KEY = 7_422_614_003  # pg_advisory_xact_lock key: one feature run at a tim
 DB_STATS = ("mean", *STATS)
 SETTLE = timedelta(seconds=60)
 CHUNK = timedelta(hours=6)
+_TOUCHED_TABLE = "pg_temp.feature_touched_minutes"  # session-private; schema-qualified so nothing else matches
 
 
 class Progress(Protocol):
@@ -99,7 +100,7 @@ _FULL = _upsert_sql(f"{READINGS_TABLE} r WHERE r.ts >= %(lo)s AND r.ts < %(hi)s"
                     "r.machine_id, date_trunc('minute', r.ts) AS ts")
 _TOUCHED = _upsert_sql(
     f"{READINGS_TABLE} r WHERE r.ts >= %(lo)s AND r.ts < %(hi)s "
-    "AND (r.machine_id, date_trunc('minute', r.ts)) IN (SELECT machine_id, minute FROM touched)",
+    f"AND (r.machine_id, date_trunc('minute', r.ts)) IN (SELECT machine_id, minute FROM {_TOUCHED_TABLE})",
     "r.machine_id, date_trunc('minute', r.ts) AS ts")
 
 
@@ -162,12 +163,12 @@ def _bounds_sql(column: str) -> str:
 
 
 def _collect_touched(cur, after: datetime, since: datetime | None, until: datetime | None) -> None:
-    cur.execute("DROP TABLE IF EXISTS touched")
-    cur.execute(f"""CREATE TEMP TABLE touched ON COMMIT DROP AS
+    cur.execute(f"DROP TABLE IF EXISTS {_TOUCHED_TABLE}")
+    cur.execute(f"""CREATE TEMP TABLE {_TOUCHED_TABLE.split('.')[1]} ON COMMIT DROP AS
         SELECT DISTINCT machine_id, date_trunc('minute', ts) AS minute FROM {READINGS_TABLE} r
         WHERE ingested_at > %(after)s AND {_bounds_sql("date_trunc('minute', ts)")}""",
                 {"after": after, "since": since, "until": until})
-    cur.execute("ANALYZE touched")
+    cur.execute(f"ANALYZE {_TOUCHED_TABLE}")
 
 
 def _spans(cur, query: str, since, until, chunk: timedelta) -> list[tuple[datetime, datetime]]:
@@ -189,7 +190,7 @@ def _touched_spans(cur, chunk: timedelta) -> list[tuple[datetime, datetime]]:
     """Per `chunk`-long time bin holding touched minutes: the span from its first to its last touched minute.
     Scanning readings by these narrow ts ranges (BRIN) then semi-joining the touched minutes is fast both for a
     few fresh minutes and for a scattered set of late ones."""
-    cur.execute("""SELECT min(minute), max(minute) + interval '1 minute' FROM touched
+    cur.execute(f"""SELECT min(minute), max(minute) + interval '1 minute' FROM {_TOUCHED_TABLE}
                    GROUP BY date_bin(%s, minute, timestamptz '2000-01-03 00:00+00') ORDER BY 1""", (chunk,))
     return [tuple(row) for row in cur.fetchall()]
 

@@ -29,6 +29,7 @@ def load_minute_frame(conn_or_url, start: datetime | None = None, end: datetime 
     """The minute frame of features_1m rows with start <= ts < end (either bound optional), per machine on a
     regular grid from its first to its last bucket in that range, with `machine_type` and `rated_power_w`.
 
+    The current minute may still be filling: to score live, pass `end` = the start of the current minute.
     Sensors without a single reading in the result are left out (their columns would be empty); sensors sampled
     less often than once a minute are held across their interval, as in `minute_frame_from_readings`.
     """

@@ -33,7 +33,8 @@ def conn(postgres):
 def _clean(conn) -> None:
     with conn.cursor() as cur:
         cur.execute("DELETE FROM features_1m; DELETE FROM feature_snapshots; "
-                    "DELETE FROM readings WHERE machine_id LIKE 'FJ-%%'; DELETE FROM machines WHERE machine_id LIKE 'FJ-%%'")
+                    "DELETE FROM readings WHERE machine_id LIKE 'FJ-%%'; "
+                    "DELETE FROM machines WHERE machine_id LIKE 'FJ-%%'")
     conn.commit()
 
 
@@ -96,6 +97,9 @@ def test_incremental_idempotent_and_late_data(conn):
     assert [s["id"] for s in recorded] == [fourth.snapshot_id, third.snapshot_id, second.snapshot_id, first.snapshot_id]
     assert recorded[1]["row_count"] == 1 and recorded[1]["machines"] == ["FJ-1"]
     assert recorded[0]["watermark"] > recorded[1]["watermark"]
+
+    recompute = run_feature_job(conn, full=True)  # the incremental runs left exactly what a full run computes
+    assert recompute.minutes_recomputed == 60 and recompute.row_count == 0
 
 
 def test_new_minutes_only_and_open_minute_recomputed(conn):

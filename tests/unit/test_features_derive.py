@@ -80,7 +80,8 @@ def test_time_features_describe_the_issue_minute():
 def test_machine_attributes_become_stable_numbers():
     out = derive_features(_frame(minutes=60, gaps=False), SPECS["short"])
     codes = out.groupby("machine_id")["machine_type_code"].unique()
-    assert codes["M-1"].tolist() == [machine_type_code("press")] and codes["M-2"].tolist() == [machine_type_code("oven")]
+    assert codes["M-1"].tolist() == [machine_type_code("press")]
+    assert codes["M-2"].tolist() == [machine_type_code("oven")]
     assert machine_type_code("press") == machine_type_code("press") != machine_type_code("oven")
     np.testing.assert_allclose(out["power_load"], out["power"] / out["rated_power_w"])
 
@@ -123,11 +124,13 @@ def test_changing_the_future_never_changes_earlier_rows(spec):
 def _chunks(frame: pd.DataFrame, sizes: list[int]) -> list[pd.DataFrame]:
     minutes = ((frame["ts"] - T0) // pd.Timedelta(minutes=1)).to_numpy()
     edges = np.cumsum([0, *sizes])
-    return [frame[(minutes >= a) & (minutes < b)] for a, b in zip(edges[:-1], edges[1:])] + [frame[minutes >= edges[-1]]]
+    pieces = [frame[(minutes >= a) & (minutes < b)] for a, b in zip(edges[:-1], edges[1:])]
+    return pieces + [frame[minutes >= edges[-1]]]
 
 
 @pytest.mark.parametrize("spec", SPECS.values(), ids=SPECS.keys())
-@pytest.mark.parametrize("sizes", [[1] * 15 + [45, 1, 1, 90], [97, 3, 50], [250]], ids=["minute-by-minute", "uneven", "one"])
+@pytest.mark.parametrize("sizes", [[1] * 15 + [45, 1, 1, 90], [97, 3, 50], [250]],
+                         ids=["minute-by-minute", "uneven", "one"])
 def test_incremental_path_equals_batch(spec, sizes):
     frame = _frame(seed=3)
     batch = derive_features(frame, spec)

@@ -27,7 +27,8 @@ _FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
 
 def features(
     ctx: typer.Context,
-    since: datetime = typer.Option(None, "--since", formats=_FORMATS, help="First minute to cover (UTC, e.g. 2026-11-25T00:00)."),
+    since: datetime = typer.Option(None, "--since", formats=_FORMATS,
+                                   help="First minute to cover (UTC, e.g. 2026-11-25T00:00)."),
     until: datetime = typer.Option(None, "--until", formats=_FORMATS, help="End of the range, exclusive (UTC)."),
     full: bool = typer.Option(False, "--full", help="Recompute every minute in range, not only new ones."),
 ) -> None:

@@ -105,7 +105,8 @@ _TOUCHED = _upsert_sql(
 
 
 def run_feature_job(conn, since: datetime | None = None, until: datetime | None = None, full: bool = False,
-                    settle: timedelta = SETTLE, chunk: timedelta = CHUNK, progress: Progress | None = None) -> FeatureRun:
+                    settle: timedelta = SETTLE, chunk: timedelta = CHUNK,
+                    progress: Progress | None = None) -> FeatureRun:
     """Bring features_1m up to date with readings (see the module doc); commits and returns the run."""
     started = time.monotonic()
     spec_hash = aggregation_hash()

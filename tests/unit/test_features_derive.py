@@ -93,6 +93,8 @@ def test_a_flat_lined_sensor_is_flagged():
     out = derive_features(frame, spec)
     assert out["temperature_stuck"].tolist() == [0.0] * 24 + [1.0] * 6 + [0.0] * 10
     assert out["power_stuck"].sum() == 0
+    frame.loc[5:19, "power"] = 0.0  # switched off: flat, but real
+    assert derive_features(frame, spec)["power_stuck"].sum() == 0
 
 
 def test_feature_columns_are_numeric_and_exclude_the_target_itself():

@@ -8,7 +8,8 @@ Columns added (t = spec.target, s = each other sensor present in the frame):
 - `t_lag_k` (k in spec.lags), `t_ma_w` / `t_sd_w` (trailing mean / std, w in spec.windows),
   `t_delta_k` (k in spec.deltas), `t_missing` (1.0 when bucket ts has no target value);
 - `s_ma_w` (w in spec.sensor_windows), `s_delta_k` (k in spec.deltas);
-- `x_stuck` for the target and every present sensor: 1.0 when its last spec.stuck_window buckets are identical;
+- `x_stuck` for the target and every present sensor: 1.0 when its last spec.stuck_window buckets hold one and
+  the same non-zero value (a flat 0 W is a machine switched off, not a stuck sensor);
 - `minute_of_day`, `hour`, `day_of_week` (0 = Monday), `shift` (index into spec.shift_starts, wrapping
   midnight), `minute_of_day_sin/cos`, `day_of_week_sin/cos`;
 - `machine_type_code` (a stable number per machine type), `rated_power_w`, `t_load` (t / rated_power_w), when

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from powercast.errors import PowercastError
 from powercast.features.derive import (
@@ -164,3 +166,18 @@ def test_a_revision_older_than_the_buffer_is_refused():
     live.update(frame)
     with pytest.raises(PowercastError, match="older than the live feature buffer"):
         live.update(frame.iloc[[10]])
+
+
+@settings(max_examples=10, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cuts=st.lists(st.integers(min_value=1, max_value=239), max_size=8, unique=True), seed=st.integers(0, 1000))
+def test_any_split_of_the_stream_gives_the_batch_features(cuts, seed):
+    spec = SPECS["short"]
+    frame = _frame(minutes=120, seed=seed)
+    batch = derive_features(frame, spec)
+    edges = sorted(cuts)
+    sizes = [b - a for a, b in zip([0, *edges[:-1]], edges)] if edges else []
+    live = IncrementalFeatures(spec)
+    emitted = [live.update(chunk) for chunk in _chunks(frame, sizes) if len(chunk)]
+    incremental = (pd.concat(emitted).drop_duplicates(["machine_id", "ts"], keep="last")
+                   .sort_values(["machine_id", "ts"]).reset_index(drop=True))
+    pd.testing.assert_frame_equal(incremental[batch.columns], batch, check_exact=True)

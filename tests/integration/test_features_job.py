@@ -145,3 +145,20 @@ def test_minute_frame_matches_the_pandas_aggregation(conn, postgres):
     only = load_minute_frame(postgres.app_database_url, start=T0 + timedelta(minutes=5),
                              end=T0 + timedelta(minutes=7), machines=["FJ-2"])
     assert only["machine_id"].unique().tolist() == ["FJ-2"] and len(only) == 2
+
+
+def test_an_unmigrated_database_gets_a_clear_error(postgres):
+    from powercast.db.connection import ensure_database
+    from powercast.errors import PowercastError
+
+    admin = postgres.app_database_url.rsplit("/", 1)[0] + "/postgres"
+    ensure_database(admin, "features_unmigrated")
+    url = postgres.app_database_url.rsplit("/", 1)[0] + "/features_unmigrated"
+    conn = connect(url)
+    try:
+        with pytest.raises(PowercastError, match="powercast db migrate"):
+            run_feature_job(conn)
+        with pytest.raises(PowercastError, match="powercast db migrate"):
+            load_minute_frame(conn)
+    finally:
+        conn.close()

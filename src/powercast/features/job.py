@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+import psycopg2
+
+from powercast.errors import PowercastError
 from powercast.features.frame import STATS
 from powercast.names import FEATURE_SNAPSHOTS_TABLE, FEATURES_TABLE, READINGS_TABLE
 from powercast.stream.events import SENSORS
@@ -137,6 +140,10 @@ def run_feature_job(conn, since: datetime | None = None, until: datetime | None 
             _close_snapshot(cur, run)
         conn.commit()
         return run
+    except psycopg2.errors.UndefinedTable as exc:
+        conn.rollback()
+        raise PowercastError(f"the feature tables are missing ({str(exc).splitlines()[0]})",
+                             "apply the schema with `powercast db migrate`") from exc
     except Exception:
         conn.rollback()
         raise

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import pandas as pd
+import psycopg2
 
 from powercast.db.connection import connect
 from powercast.errors import PowercastError
@@ -78,6 +79,10 @@ def _copy_query(conn_or_url, query: str, params: dict) -> pd.DataFrame:
             cur.copy_expert(f"COPY ({cur.mogrify(query, params).decode()}) TO STDOUT WITH CSV HEADER", buffer)
         buffer.seek(0)
         return pd.read_csv(buffer, dtype={"machine_id": str, "machine_type": str})
+    except psycopg2.errors.UndefinedTable as exc:
+        conn.rollback()
+        raise PowercastError(f"the feature tables are missing ({str(exc).splitlines()[0]})",
+                             "apply the schema with `powercast db migrate`, then run `powercast features`") from exc
     finally:
         if isinstance(conn_or_url, str):
             conn.close()

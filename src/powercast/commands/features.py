@@ -39,7 +39,7 @@ def features(
         raise PowercastError("--since must be before --until", "swap or fix the two times")
     conn = connect(settings(ctx).app_database_url)
     try:
-        with tqdm(total=0, unit="chunk", desc="features_1m", leave=False) as bar:
+        with tqdm(total=0, unit="chunk", desc="features_1m", leave=False, disable=None) as bar:
             run = run_feature_job(conn, since=since, until=until, full=full, progress=bar)
     finally:
         conn.close()

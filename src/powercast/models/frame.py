@@ -120,12 +120,14 @@ def naive_scales(frame: pd.DataFrame) -> dict[str, float]:
 
 def forecast_frame(pairs: Iterable[tuple[str, pd.Timestamp]], yhat: np.ndarray, lo: np.ndarray,
                    hi: np.ndarray) -> pd.DataFrame:
-    """A forecast frame from per-pair arrays of shape [n, horizon]; quantiles are sorted so they never cross."""
+    """A forecast frame from per-pair arrays of shape [n, horizon]. The band never crosses the point forecast:
+    lo/hi are ordered and widened to include yhat (learned models pass already sorted quantiles)."""
     pairs = list(pairs)
     if not pairs:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in FORECAST_COLUMNS})
     n, horizon = yhat.shape
-    stacked = np.sort(np.stack([lo, yhat, hi], axis=-1), axis=-1)
+    lo, hi = np.fmin(lo, hi), np.fmax(lo, hi)
+    stacked = np.stack([np.fmin(lo, yhat), yhat, np.fmax(hi, yhat)], axis=-1)
     machines = np.repeat([m for m, _ in pairs], horizon)
     issue = pd.DatetimeIndex([t for _, t in pairs]).repeat(horizon)
     steps = np.tile(np.arange(1, horizon + 1), n)

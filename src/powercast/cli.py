@@ -8,7 +8,7 @@ import sys
 import typer
 
 from powercast import __version__
-from powercast.commands import db, kafka, mlflow, promotion, serve, stack
+from powercast.commands import backtest, db, features, kafka, mlflow, promotion, serve, stack, train
 from powercast.config import Settings
 from powercast.errors import PowercastError
 
@@ -20,6 +20,9 @@ app = typer.Typer(
 )
 app.add_typer(kafka.app, name="kafka")
 app.add_typer(db.app, name="db")
+app.command("features")(features.features)
+app.command("train")(train.train)
+app.command("backtest")(backtest.backtest)
 app.command("up")(stack.up)
 app.command("down")(stack.down)
 app.command("status")(stack.status)

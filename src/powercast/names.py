@@ -22,6 +22,11 @@ APP_DATABASE = "powercast"
 MLFLOW_DATABASE = "mlflow"
 AIRFLOW_DATABASE = "airflow"
 
+# Features
+FEATURES_TABLE = "features_1m"
+FEATURE_SNAPSHOTS_TABLE = "feature_snapshots"
+
+# MLOps: promotion decisions, issued forecasts, MLflow experiment
 MODEL_PROMOTIONS_TABLE = "model_promotions"
 CHAMPION_HISTORY_VIEW = "champion_history"
 FORECASTS_TABLE = "forecasts"

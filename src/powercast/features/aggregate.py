@@ -3,8 +3,9 @@
 This is the same aggregation the `features_1m` table holds (mean, min, max, sample std, last, count per
 sensor and minute), done in pandas for user files and live scoring.
 
-Coarser meters (a reading every 5 or 10 minutes, say) are held: a sensor whose median spacing is longer than a
-minute keeps its last value in the following buckets, up to its own spacing (sample-and-hold). Those buckets
+Coarser meters (a reading every 5 or 10 minutes, say) are held: a sensor whose measured buckets are usually
+more than a minute apart (`sampling_minutes`) keeps its last value in the following buckets, up to that spacing
+(sample-and-hold). The same rule applies to frames loaded from `features_1m` (`hold_coarse_sensors`). Those buckets
 carry the held value in mean/min/max/last, std NaN and count 0, so the count still tells measured buckets from
 held ones; a silence longer than the meter's spacing stays a gap (NaN). Holding instead of interpolating means
 no bucket ever borrows a value from its future, so features built on held buckets cannot leak.
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from powercast.errors import PowercastError
-from powercast.features.frame import ATTRIBUTES, SENSOR_ORDER, STATS, sensor_columns, to_grid
+from powercast.features.frame import ATTRIBUTES, SENSOR_ORDER, STATS, present_sensors, sensor_columns, to_grid
 from powercast.stream.events import SENSORS
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,7 @@ def minute_frame_from_readings(readings: pd.DataFrame, machines: pd.DataFrame | 
     for sensor in sensors:
         for column, stat in zip(sensor_columns(sensor), ("mean", *STATS)):
             wide[column] = stats[(stat, sensor)]
-    frame = to_grid(wide.rename_axis(["machine_id", "ts"]).reset_index())
-    frame = _hold_coarse_sensors(frame, sampling_minutes(readings))
+    frame = hold_coarse_sensors(to_grid(wide.rename_axis(["machine_id", "ts"]).reset_index()))
     if machines is not None:
         frame = frame.merge(machines[["machine_id", *[a for a in ATTRIBUTES if a in machines.columns]]],
                             on="machine_id", how="left")
@@ -67,18 +67,31 @@ def clean_readings(readings: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["machine_id", "sensor", "ts"], kind="stable").reset_index(drop=True)
 
 
-def sampling_minutes(readings: pd.DataFrame) -> pd.Series:
-    """Median spacing between readings, in minutes, per (machine_id, sensor)."""
-    spacing = readings.groupby(["machine_id", "sensor"])["ts"].diff().dt.total_seconds() / 60
-    return spacing.groupby([readings["machine_id"], readings["sensor"]]).median().dropna()
+def sampling_minutes(frame: pd.DataFrame, sensor: str) -> pd.Series:
+    """Per machine, the usual spacing in minutes between buckets that hold readings of `sensor`: the mean of the
+    spacings up to twice the median (a 90 s meter alternates 1 and 2 minutes: 1.5; outages do not count).
+    1 for a sensor that usually reads several times a minute (sparse data there means gaps, not a slow meter)."""
+    measured = frame.loc[frame[f"{sensor}_count"] > 0, ["machine_id", "ts", f"{sensor}_count"]]
+    spacing = (measured.groupby("machine_id")["ts"].diff() / pd.Timedelta(minutes=1)).dropna()
+    machines = measured.loc[spacing.index, "machine_id"]
+    median = spacing.groupby(machines).transform("median")
+    usual = spacing[spacing <= 2 * median].groupby(machines).mean()
+    per_bucket = measured.groupby("machine_id")[f"{sensor}_count"].median()
+    return usual.where(per_bucket.reindex(usual.index) <= 1, 1.0)
 
 
-def _hold_coarse_sensors(frame: pd.DataFrame, spacing: pd.Series) -> pd.DataFrame:
-    for (machine, sensor), minutes in spacing.items():
-        hold = math.ceil(minutes - 1e-9) - 1
-        if hold < 1:
+def hold_coarse_sensors(frame: pd.DataFrame) -> pd.DataFrame:
+    """Sample-and-hold for sensors sampled less often than once a minute (see the module doc).
+
+    Held buckets get the last measured mean/min/max/last; their std stays NaN and their count 0."""
+    for sensor in present_sensors(frame):
+        if f"{sensor}_count" not in frame.columns:
             continue
-        rows = frame["machine_id"] == machine
-        columns = [f"{sensor}{suffix}" for suffix in _HELD]
-        frame.loc[rows, columns] = frame.loc[rows, columns].ffill(limit=hold)
+        for machine, minutes in sampling_minutes(frame, sensor).items():
+            hold = math.ceil(minutes - 1e-9) - 1
+            if hold < 1:
+                continue
+            rows = frame["machine_id"] == machine
+            columns = [c for c in (f"{sensor}{suffix}" for suffix in _HELD) if c in frame.columns]
+            frame.loc[rows, columns] = frame.loc[rows, columns].ffill(limit=hold)
     return frame

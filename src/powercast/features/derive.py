@@ -8,7 +8,8 @@ Columns added (t = spec.target, s = each other sensor present in the frame):
 - `t_lag_k` (k in spec.lags), `t_ma_w` / `t_sd_w` (trailing mean / std, w in spec.windows),
   `t_delta_k` (k in spec.deltas), `t_missing` (1.0 when bucket ts has no target value);
 - `s_ma_w` (w in spec.sensor_windows), `s_delta_k` (k in spec.deltas);
-- `x_stuck` for the target and every present sensor: 1.0 when its last spec.stuck_window buckets are identical;
+- `x_stuck` for the target and every present sensor: 1.0 when its last spec.stuck_window buckets hold one and
+  the same non-zero value (a flat 0 W is a machine switched off, not a stuck sensor);
 - `minute_of_day`, `hour`, `day_of_week` (0 = Monday), `shift` (index into spec.shift_starts, wrapping
   midnight), `minute_of_day_sin/cos`, `day_of_week_sin/cos`;
 - `machine_type_code` (a stable number per machine type), `rated_power_w`, `t_load` (t / rated_power_w), when
@@ -23,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from powercast.errors import PowercastError
-from powercast.features.frame import MINUTE, positions, present_sensors, to_grid
+from powercast.features.frame import KEY, MINUTE, positions, present_sensors, to_grid
 from powercast.features.rolling import shift, window_flat, window_mean_std
 from powercast.features.spec import FeatureSpec
 
@@ -142,9 +143,10 @@ class IncrementalFeatures:
             return derive_features(new, self.spec)
         earliest = new.groupby("machine_id")["ts"].min()
         self._check_revisions(earliest)
-        combined = new if self._tail is None else pd.concat(
-            [self._tail.merge(new[["machine_id", "ts"]], how="left", indicator=True)
-             .query("_merge == 'left_only'").drop(columns="_merge"), new], ignore_index=True)
+        combined = new
+        if self._tail is not None:  # new rows replace the buffer's rows for the same minutes (revisions)
+            revised = pd.MultiIndex.from_frame(self._tail[KEY]).isin(pd.MultiIndex.from_frame(new[KEY]))
+            combined = pd.concat([self._tail[~revised], new], ignore_index=True)
         features = derive_features(combined, self.spec)
         starts = {m: min(t, self._last[m] + MINUTE) if m in self._last else t for m, t in earliest.items()}
         emit_from = features["machine_id"].map(starts)

@@ -40,7 +40,8 @@ def check_minute_frame(frame: pd.DataFrame, target: str = "power") -> None:
                              "build it with minute_frame_from_readings or load_minute_frame")
     ts = frame["ts"]
     if not isinstance(ts.dtype, pd.DatetimeTZDtype):
-        raise PowercastError("minute frame column ts must be tz-aware (UTC)", "convert with pd.to_datetime(..., utc=True)")
+        raise PowercastError("minute frame column ts must be tz-aware (UTC)",
+                             "convert with pd.to_datetime(..., utc=True)")
     if len(ts) and (ts.dt.floor("min") != ts).any():
         raise PowercastError("minute frame ts must be minute bucket starts", "floor the timestamps to the minute")
 

@@ -58,12 +58,14 @@ def window_mean_std(values: np.ndarray, pos: np.ndarray, w: int) -> tuple[np.nda
 
 
 def window_flat(values: np.ndarray, pos: np.ndarray, w: int) -> np.ndarray:
-    """1.0 where the last `w` buckets of the same machine all hold the very same value (a flat-lined sensor)."""
+    """1.0 where the last `w` buckets of the same machine all hold the very same non-zero value (a flat-lined
+    sensor). A flat 0 is left alone: a machine that is switched off reads exactly 0 W, and that is real."""
     flat = np.zeros(len(values))
     for rows, block in _windows(values, w):
         complete = ~np.isnan(block).any(axis=1)
         same = np.zeros(len(block), dtype=bool)
-        same[complete] = block[complete].max(axis=1) == block[complete].min(axis=1)
+        top, bottom = block[complete].max(axis=1), block[complete].min(axis=1)
+        same[complete] = (top == bottom) & (top != 0)
         flat[rows] = same
     flat[pos < w - 1] = 0.0
     return flat

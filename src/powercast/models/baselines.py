@@ -1,0 +1,151 @@
+"""Baseline forecasters: persistence, seasonal naive and moving average.
+
+Each gives a point forecast from the machine's own history before the issue time. The 10%-90% band is the
+point forecast plus per-step quantiles of the in-sample errors, in units of the machine's power scale
+(rated power, else the 99th percentile seen), learned by `fit` over all machines: one global band.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from powercast.errors import PowercastError
+from powercast.models.base import Forecaster
+from powercast.models.frame import (Grid, check_minute_frame, forecast_frame, future_values, grids,
+                                    issue_pairs, last_observed, machine_scales)
+
+log = logging.getLogger(__name__)
+SEASONS = {"day": 1440, "week": 10080}
+
+
+class _EmpiricalBandForecaster(Forecaster):
+    """Point forecast from `_point`, band from the in-sample scaled error quantiles per step."""
+
+    calibration_every = 13  # minutes between in-sample issue times used to learn the band
+
+    def _point(self, grid: Grid, pos: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def fit(self, frame: pd.DataFrame) -> _EmpiricalBandForecaster:
+        frame = check_minute_frame(frame)
+        self.scales_ = machine_scales(frame)
+        errors = []
+        for machine, grid in grids(frame).items():
+            for pos in range(1, len(grid.values) - self.horizon + 1, self.calibration_every):
+                actual = future_values(grid, pos, self.horizon)
+                errors.append((actual - self._point(grid, pos)) / self.scales_[machine])
+        errors = np.array(errors).reshape(-1, self.horizon)
+        if not errors.size or np.isfinite(errors).sum(axis=0).min() < 20:
+            raise PowercastError(f"{self.name}: too little history to fit ({len(frame)} rows)",
+                                 f"give it at least a few hours of minutes per machine (horizon {self.horizon})")
+        self.band_ = np.nanquantile(errors, self.quantiles, axis=0)  # [2, horizon]
+        return self
+
+    def predict(self, frame: pd.DataFrame, issue_times: Sequence[pd.Timestamp] | None = None) -> pd.DataFrame:
+        if not hasattr(self, "band_"):
+            raise PowercastError(f"{self.name} is not fitted", "call fit(frame) first")
+        frame = check_minute_frame(frame)
+        by_machine = grids(frame)
+        scales = {**machine_scales(frame), **self.scales_}
+        pairs = issue_pairs(by_machine, issue_times)
+        point = np.array([self._point(by_machine[m], by_machine[m].pos(t)) for m, t in pairs]).reshape(-1, self.horizon)
+        scale = np.array([scales[m] for m, _ in pairs])[:, None]
+        self._report_missing(point, pairs)
+        return forecast_frame(pairs, point, point + scale * self.band_[0], point + scale * self.band_[1])
+
+    def _report_missing(self, point: np.ndarray, pairs: list) -> None:
+        empty = np.isnan(point).all(axis=1)
+        if empty.any():
+            machines = sorted({pairs[i][0] for i in np.flatnonzero(empty)})
+            log.warning("%s: no power reading before %d issue time(s) of %s: those forecasts are NaN",
+                        self.name, int(empty.sum()), ", ".join(machines))
+
+
+class Persistence(_EmpiricalBandForecaster):
+    """Every step equals the last observed power before the issue time."""
+
+    name = "persistence"
+
+    def _point(self, grid: Grid, pos: int) -> np.ndarray:
+        return np.full(self.horizon, last_observed(grid, pos))
+
+
+class MovingAverage(_EmpiricalBandForecaster):
+    """Every step equals the mean of the last `window` minutes (missing minutes skipped)."""
+
+    name = "moving_average"
+
+    def __init__(self, window: int = 15, **kwargs):
+        super().__init__(**kwargs)
+        if window < 1:
+            raise ValueError("moving_average window must be at least 1 minute")
+        self.window = window
+
+    def _point(self, grid: Grid, pos: int) -> np.ndarray:
+        recent = grid.values[max(pos - self.window, 0):max(pos, 0)]
+        value = float(np.nanmean(recent)) if np.isfinite(recent).any() else last_observed(grid, pos)
+        return np.full(self.horizon, value)
+
+    def params(self) -> dict:
+        return {**super().params(), "window": self.window}
+
+
+class SeasonalNaive(_EmpiricalBandForecaster):
+    """Step k equals the power at the same minute one season earlier (a day or a week).
+
+    Where that minute is missing (history shorter than the season, or a gap) it falls back to one day
+    earlier, then to persistence; `fallbacks_` counts each kind for the latest `predict`, and a warning
+    says how many forecasts fell back.
+    """
+
+    name = "seasonal_naive"
+
+    def __init__(self, season: str | int = "day", **kwargs):
+        super().__init__(**kwargs)
+        self.season = season
+        self.season_minutes = SEASONS[season] if isinstance(season, str) else int(season)
+        if self.season_minutes < self.horizon:
+            raise ValueError(f"season must be at least the horizon ({self.horizon} minutes)")
+        self.fallbacks_ = {"day": 0, "persistence": 0}
+
+    def _point(self, grid: Grid, pos: int) -> np.ndarray:
+        targets = np.arange(pos, pos + self.horizon)
+        out = self._lookup(grid, targets - self.season_minutes)
+        if self.season_minutes != SEASONS["day"]:
+            todo = np.isnan(out)
+            out[todo] = self._lookup(grid, targets[todo] - SEASONS["day"])
+            self.fallbacks_["day"] += int((todo & ~np.isnan(out)).sum())
+        todo = np.isnan(out)
+        if todo.any():
+            out[todo] = last_observed(grid, pos)
+            self.fallbacks_["persistence"] += int(todo.sum())
+        return out
+
+    @staticmethod
+    def _lookup(grid: Grid, positions: np.ndarray) -> np.ndarray:
+        ok = (positions >= 0) & (positions < len(grid.values))
+        out = np.full(len(positions), np.nan)
+        out[ok] = grid.values[positions[ok]]
+        return out
+
+    def fit(self, frame: pd.DataFrame) -> SeasonalNaive:
+        super().fit(frame)
+        self.fallbacks_ = {"day": 0, "persistence": 0}
+        return self
+
+    def predict(self, frame: pd.DataFrame, issue_times: Sequence[pd.Timestamp] | None = None) -> pd.DataFrame:
+        self.fallbacks_ = {"day": 0, "persistence": 0}
+        out = super().predict(frame, issue_times)
+        if any(self.fallbacks_.values()):
+            log.warning("seasonal_naive(%s): %d of %d steps had no value one %s earlier (history too short or a "
+                        "gap): %d used one day earlier, %d the last observed value", self.season,
+                        sum(self.fallbacks_.values()), len(out), self.season, self.fallbacks_["day"],
+                        self.fallbacks_["persistence"])
+        return out
+
+    def params(self) -> dict:
+        return {**super().params(), "season": self.season}

@@ -52,7 +52,7 @@ def _train(frame, settings, run_name):
     from powercast.features.spec import FeatureSpec
     from powercast.training.pipeline import train_models
 
-    report = train_models(frame, ["xgb"], n_windows=2, spec=FeatureSpec())
+    report = train_models(frame, ["xgb"], n_windows=2, spec=FeatureSpec(), params={"xgb": {"n_estimators": 80}})
     return report, track_and_register(report, settings, frame=frame, n_windows=2, run_name=run_name,
                                       triggered_by="test")
 

@@ -36,6 +36,8 @@ def promote(
     typer.echo(f"  {rec.reason}")
     typer.echo(f"  champion now: {('v' + rec.new_champion_version) if rec.new_champion_version else 'none'} "
                f"(decision #{result.record_id})")
+    if result.holdout_seen_in_training:
+        typer.echo(f"  note: the holdout overlaps the training data of: {', '.join(result.holdout_seen_in_training)}")
 
 
 def rollback(
@@ -68,11 +70,11 @@ def history(
 ) -> None:
     """List the latest promotion decisions and which version was champion when."""
     from powercast.db.connection import connect
-    from powercast.training.promotion_log import champion_history, decisions
+    from powercast.training.promotion_log import champion_history, decisions, serving_history
 
     conn = connect(settings(ctx).app_database_url)
     try:
-        recent, periods = decisions(conn, limit), champion_history(conn)
+        recent, periods, served = decisions(conn, limit), champion_history(conn), serving_history(conn)
     finally:
         conn.close()
     typer.echo("decisions (newest first):")
@@ -84,6 +86,10 @@ def history(
     for row in periods.itertuples(index=False):
         until = f"{row.valid_to:%Y-%m-%d %H:%M:%S}" if row.valid_to is not None and not _isnat(row.valid_to) else "now"
         typer.echo(f"  v{row.version}  {row.valid_from:%Y-%m-%d %H:%M:%S} .. {until}  ({row.action} by {row.triggered_by})")
+    typer.echo("stored forecasts by model version:")
+    for row in served.itertuples(index=False):
+        typer.echo(f"  v{row.model_version} ({row.model_name})  issued {row.first_issue_ts:%Y-%m-%d %H:%M} .. "
+                   f"{row.last_issue_ts:%Y-%m-%d %H:%M}, {row.forecasts} forecasts for {row.machines} machines")
 
 
 def _isnat(value) -> bool:

@@ -31,6 +31,13 @@ class PromotionResult:
     record: PromotionRecord
     record_id: int
 
+    @property
+    def holdout_seen_in_training(self) -> list[str]:
+        """Roles whose training data reaches into the holdout (their MAE there is optimistic)."""
+        through = self.record.details.get("trained_through", {})
+        start = self.record.holdout_start
+        return [role for role, end in through.items() if end and start is not None and pd.Timestamp(end) >= start]
+
 
 def load_holdout(conn, models: list, hours: float, until: pd.Timestamp | None = None) -> holdout_mod.Holdout:
     """The most recent `hours` of readings (plus the history the models need) as a minute-frame holdout."""
@@ -78,7 +85,9 @@ def promote(settings: Settings, *, margin: float = DEFAULT_MARGIN, hours: float 
             rule=decision.rule, outcome=decision.outcome, reason=decision.reason,
             new_champion_version=new_champion, holdout_start=holdout.start, holdout_end=holdout.end,
             details={"scores": scores, "hours": hours, "issue_times": len(holdout.issue_times),
-                     "machines": int(holdout.frame["machine_id"].nunique())},
+                     "machines": int(holdout.frame["machine_id"].nunique()),
+                     "trained_through": {"challenger": challenger.tags.get("data_end"),
+                                         "champion": champion.tags.get("data_end") if champion else None}},
         )
         record_id = record(conn, rec)
     finally:

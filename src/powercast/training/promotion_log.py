@@ -8,7 +8,8 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from powercast.names import CHAMPION_HISTORY_VIEW, MODEL_PROMOTIONS_TABLE, REGISTERED_MODEL
+from powercast.names import (CHAMPION_HISTORY_VIEW, FORECAST_SERVING_HISTORY_VIEW, MODEL_PROMOTIONS_TABLE,
+                             REGISTERED_MODEL)
 
 
 @dataclass(frozen=True)
@@ -79,5 +80,14 @@ def champion_history(conn) -> pd.DataFrame:
     with conn.cursor() as cur:
         cur.execute(f"SELECT version, valid_from, valid_to, action, triggered_by FROM {CHAMPION_HISTORY_VIEW} "
                     "WHERE registered_model = %s ORDER BY valid_from", (REGISTERED_MODEL,))
+        cols = [d[0] for d in cur.description]
+        return pd.DataFrame(cur.fetchall(), columns=cols)
+
+
+def serving_history(conn) -> pd.DataFrame:
+    """Which model version issued the stored forecasts, over which span of issue times."""
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT model_name, model_version, first_issue_ts, last_issue_ts, machines, forecasts "
+                    f"FROM {FORECAST_SERVING_HISTORY_VIEW} ORDER BY first_issue_ts")
         cols = [d[0] for d in cur.description]
         return pd.DataFrame(cur.fetchall(), columns=cols)

@@ -105,9 +105,10 @@ def readings_example(frame: pd.DataFrame, minutes: int) -> pd.DataFrame:
     long = long.dropna(subset=["value"]).sort_values(["machine_id", "ts", "sensor"]).reset_index(drop=True)
     long["machine_id"] = long["machine_id"].astype(str)
     long["ts"] = pd.to_datetime(long["ts"], utc=True).map(pd.Timestamp.isoformat)
-    for attr in ("machine_type", "rated_power_w"):
+    for attr, kind in (("machine_type", str), ("rated_power_w", float)):
         if attr in part.columns:
-            long[attr] = long["machine_id"].map(part.groupby(part["machine_id"].astype(str))[attr].first())
+            values = long["machine_id"].map(part.groupby(part["machine_id"].astype(str))[attr].first())
+            long[attr] = values.astype(kind)
     return long[["machine_id", "sensor", "ts", "value", *[c for c in ("machine_type", "rated_power_w")
                                                              if c in long.columns]]]
 
@@ -132,16 +133,21 @@ def _log_plots(report: TrainingReport, per_step: dict[str, pd.DataFrame]) -> Non
 
 
 def _log_snapshot(frame: pd.DataFrame, report: TrainingReport) -> None:
+    """The minute frame trained on: a dataset input (schema, digest, window) and a Parquet artifact."""
     import mlflow
+    from mlflow.data.code_dataset_source import CodeDatasetSource
 
-    snapshot = frame.copy()
-    dataset = mlflow.data.from_pandas(snapshot, name=f"features_1m {report.data_start} .. {report.data_end}",
-                                      source=f"powercast features_1m snapshot ({len(snapshot)} rows)")
-    mlflow.log_input(dataset, context="training", tags={"spec_hash": report.spec.hash()}
-                     if hasattr(report.spec, "hash") else None)
+    from powercast.names import FEATURES_TABLE
+
+    source = CodeDatasetSource({"table": FEATURES_TABLE, "start": str(report.data_start),
+                                "end": str(report.data_end), "rows": str(len(frame)),
+                                "machines": str(frame["machine_id"].nunique())})
+    dataset = mlflow.data.from_pandas(frame, name=f"{FEATURES_TABLE} {report.data_start:%Y-%m-%d %H:%M} .. "
+                                                  f"{report.data_end:%Y-%m-%d %H:%M}", source=source)
+    mlflow.log_input(dataset, context="training", tags={"spec_hash": report.spec.hash()})
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "feature_snapshot.parquet"
-        snapshot.to_parquet(path, index=False)
+        frame.to_parquet(path, index=False)
         mlflow.log_artifact(str(path), artifact_path="data")
 
 

@@ -90,6 +90,28 @@ def _opt(value) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
+def health_of(loaded, last) -> Health:
+    """The health document of a service serving `loaded`, whose last fleet round was `last` (or None)."""
+    return Health(status="ok", model_name=loaded.name, model_version=loaded.version, loaded_at=loaded.loaded_at,
+                  last_fleet_run=None if last is None else {
+                      "issue_ts": last.issue_ts.isoformat(), "machines": last.machines, "rows": last.forecast_rows,
+                      "model_version": last.model_version, "seconds": round(last.seconds, 3), "error": last.error})
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NoModel)
+    async def no_model(_, exc: NoModel):
+        return JSONResponse(status_code=503, content={"detail": str(exc)})
+
+    @app.exception_handler(InsufficientHistory)
+    async def too_little(_, exc: InsufficientHistory):
+        return JSONResponse(status_code=422, content={"detail": exc.message, "machines": exc.shortfalls})
+
+    @app.exception_handler(BadReadings)
+    async def bad_readings(_, exc: BadReadings):
+        return JSONResponse(status_code=422, content={"detail": str(exc)})
+
+
 def create_app(holder: ChampionHolder, database_url: str | None = None, *, poll_s: float | None = 10.0,
                fleet_every_minute: bool = False) -> FastAPI:
     """The API around `holder`. With `poll_s` the alias is re-checked that often; with `fleet_every_minute`
@@ -113,30 +135,13 @@ def create_app(holder: ChampionHolder, database_url: str | None = None, *, poll_
                               "from the champion model of the MLflow registry.", lifespan=lifespan)
     app.state.holder, app.state.scheduler = holder, scheduler
 
-    @app.exception_handler(NoModel)
-    async def no_model(_, exc: NoModel):
-        return JSONResponse(status_code=503, content={"detail": str(exc)})
-
-    @app.exception_handler(InsufficientHistory)
-    async def too_little(_, exc: InsufficientHistory):
-        return JSONResponse(status_code=422, content={"detail": exc.message, "machines": exc.shortfalls})
-
-    @app.exception_handler(BadReadings)
-    async def bad_readings(_, exc: BadReadings):
-        return JSONResponse(status_code=422, content={"detail": str(exc)})
-
+    _add_error_handlers(app)
     @app.get("/health", response_model=Health, responses={503: {"description": "no model to serve"}})
     def health():
         try:
-            loaded = holder.current
+            return health_of(holder.current, scheduler.last if scheduler else None)
         except NoModel as exc:
             return JSONResponse(status_code=503, content=Health(status="no_model", reason=str(exc)).model_dump())
-        last = scheduler.last if scheduler else None
-        return Health(status="ok", model_name=loaded.name, model_version=loaded.version, loaded_at=loaded.loaded_at,
-                      last_fleet_run=None if last is None else {
-                          "issue_ts": last.issue_ts.isoformat(), "machines": last.machines,
-                          "rows": last.forecast_rows, "model_version": last.model_version,
-                          "seconds": round(last.seconds, 3), "error": last.error})
 
     @app.post("/forecast", response_model=ForecastResponse,
               responses={422: {"description": "too little recent data"}, 503: {"description": "no model"}})

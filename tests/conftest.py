@@ -107,3 +107,9 @@ def mlflow_server(postgres):
 def mlflow(mlflow_server):
     """Settings pointing at the session's PostgreSQL and MLflow server (tracking_uri set)."""
     return mlflow_server
+
+
+@pytest.fixture
+def isolated_mlflow_env(monkeypatch):
+    """MLflow's set_tracking_uri also exports MLFLOW_TRACKING_URI; undo that after the test."""
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)

@@ -19,6 +19,8 @@ from powercast.training import registry
 from powercast.training.tracking import log_forecaster_model
 from tests.mlops.fakes import LastValue, long_readings
 
+pytestmark = pytest.mark.usefixtures("isolated_mlflow_env")
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -26,14 +28,16 @@ REPO = Path(__file__).resolve().parents[2]
 def registered_version(mlflow):
     import mlflow as mlflow_lib
 
-    registry.connect(mlflow)
-    mlflow_lib.set_experiment("powercast-tests")
-    spec = FeatureSpec(history=30, lags=(1, 5, 15, 30), windows=(5, 15), deltas=(1, 5))
-    readings = long_readings(machines=2, minutes=120)
-    forecaster = LastValue().fit(minute_frame(readings))
-    with mlflow_lib.start_run(run_name="models-serve"):
-        example = readings.head(300).assign(ts=lambda r: r["ts"].map(pd.Timestamp.isoformat))
-        info = log_forecaster_model(forecaster, "last_value", spec, example, register=True)
+    with pytest.MonkeyPatch.context() as patch:  # undo the MLFLOW_TRACKING_URI that set_tracking_uri exports
+        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        registry.connect(mlflow)
+        mlflow_lib.set_experiment("powercast-tests")
+        spec = FeatureSpec(history=30, lags=(1, 5, 15, 30), windows=(5, 15), deltas=(1, 5))
+        readings = long_readings(machines=2, minutes=120)
+        forecaster = LastValue().fit(minute_frame(readings))
+        with mlflow_lib.start_run(run_name="models-serve"):
+            example = readings.head(300).assign(ts=lambda r: r["ts"].map(pd.Timestamp.isoformat))
+            info = log_forecaster_model(forecaster, "last_value", spec, example, register=True)
     return str(info.registered_model_version)
 
 

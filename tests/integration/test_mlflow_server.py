@@ -2,10 +2,13 @@
 
 import urllib.request
 
+import pytest
 from typer.testing import CliRunner
 
 from powercast.cli import app
 from powercast.stack.mlflow import MlflowServer, backend_store_uri, server_answers
+
+pytestmark = pytest.mark.usefixtures("isolated_mlflow_env")
 
 
 def test_server_answers_and_keeps_runs_in_postgres(mlflow, db):

@@ -23,6 +23,8 @@ from powercast.training.promotion import promote, rollback
 from powercast.training.tracking import track_and_register
 from tests.mlops.data import insert_readings
 
+pytestmark = pytest.mark.usefixtures("isolated_mlflow_env")
+
 MACHINES = 3
 DAYS = 1.25
 HOLDOUT_HOURS = 3.0

@@ -141,10 +141,10 @@ class SeasonalNaive(_EmpiricalBandForecaster):
         self.fallbacks_ = {"day": 0, "persistence": 0}
         out = super().predict(frame, issue_times)
         if any(self.fallbacks_.values()):
-            log.warning("seasonal_naive(%s): %d of %d steps had no value one %s earlier (history too short or a "
-                        "gap): %d used one day earlier, %d the last observed value", self.season,
-                        sum(self.fallbacks_.values()), len(out), self.season, self.fallbacks_["day"],
-                        self.fallbacks_["persistence"])
+            via_day = f"{self.fallbacks_['day']} used one day earlier, " if self.season_minutes != SEASONS["day"] else ""
+            log.warning("seasonal_naive(%s): %d of %d steps had no value one season earlier (history too short or a "
+                        "gap): %s%d the last observed value", self.season, sum(self.fallbacks_.values()), len(out),
+                        via_day, self.fallbacks_["persistence"])
         return out
 
     def params(self) -> dict:

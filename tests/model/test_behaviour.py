@@ -46,3 +46,11 @@ def test_forecasts_are_complete_ordered_and_picklable(fitted, week, name):
     clone = cloudpickle.loads(cloudpickle.dumps(fitted[name]))
     again = clone.predict(week[week["ts"] < issue])
     np.testing.assert_allclose(again["yhat"], forecast["yhat"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_a_sensor_missing_at_scoring_time_still_gives_forecasts(fitted, week, name):
+    issue = FRIDAY + pd.Timedelta(hours=11)
+    power_only = week.loc[week["ts"] < issue, ["machine_id", "ts", *POWER_COLUMNS, "rated_power_w", "machine_type"]]
+    forecast = fitted[name].predict(power_only)
+    assert len(forecast) == 4 * 15 and forecast["yhat"].notna().all()

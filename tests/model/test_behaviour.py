@@ -46,3 +46,20 @@ def test_forecasts_are_complete_ordered_and_picklable(fitted, week, name):
     clone = cloudpickle.loads(cloudpickle.dumps(fitted[name]))
     again = clone.predict(week[week["ts"] < issue])
     np.testing.assert_allclose(again["yhat"], forecast["yhat"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_a_sensor_missing_at_scoring_time_still_gives_forecasts(fitted, week, name):
+    issue = FRIDAY + pd.Timedelta(hours=11)
+    power_only = week.loc[week["ts"] < issue, ["machine_id", "ts", *POWER_COLUMNS, "rated_power_w", "machine_type"]]
+    forecast = fitted[name].predict(power_only)
+    assert len(forecast) == 4 * 15 and forecast["yhat"].notna().all()
+
+
+def test_lstm_training_is_seeded(train_frame, fitted, week):
+    from powercast.models.lstm import LSTMForecaster
+
+    again = LSTMForecaster(hidden=16, max_epochs=4, patience=2, stride=4, history=20, seed=1).fit(train_frame)
+    issue = FRIDAY + pd.Timedelta(hours=11)
+    history = week[week["ts"] < issue]
+    np.testing.assert_allclose(again.predict(history)["yhat"], fitted["lstm"].predict(history)["yhat"], rtol=1e-5)

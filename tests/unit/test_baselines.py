@@ -61,7 +61,8 @@ def test_seasonal_naive_week_falls_back_to_day_then_persistence(caplog):
     a = forecast[forecast.machine_id == "A"]
     assert list(a["yhat"]) == list(np.arange(1440, 1455, dtype=float))  # one day earlier
     assert model.fallbacks_ == {"day": 30, "persistence": 0}
-    assert "no value one week earlier" in caplog.text
+    assert "30 of 30 steps had no value one season earlier" in caplog.text
+    assert "30 used one day earlier, 0 the last observed value" in caplog.text
     short = ramp_frame(300)
     model = SeasonalNaive("day").fit(short)
     assert (model.predict(short)["yhat"].to_numpy()[:15] == 299.0).all()

@@ -58,3 +58,9 @@ def test_perturbing_the_future_changes_no_forecast_issued_before_it(frame, model
     cols = ["yhat", "yhat_lo", "yhat_hi"]
     np.testing.assert_array_equal(a.loc[before, cols].to_numpy(), b.loc[before, cols].to_numpy())
     assert not np.allclose(a.loc[~before, "yhat"], b.loc[~before, "yhat"])  # the check can fail
+
+
+def test_backtest_is_cross_validation_from_the_forecaster(frame):
+    direct = cross_validate(Persistence(), frame, n_windows=2, window=120)
+    via_interface = Persistence().backtest(frame, n_windows=2, window=120)
+    pd.testing.assert_frame_equal(direct, via_interface)

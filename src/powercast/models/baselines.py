@@ -15,30 +15,31 @@ import pandas as pd
 
 from powercast.errors import PowercastError
 from powercast.models.base import Forecaster
-from powercast.models.frame import (Grid, check_minute_frame, forecast_frame, future_values, grids,
-                                    issue_pairs, last_observed, machine_scales)
+from powercast.models.frame import (Grid, check_minute_frame, forecast_frame, gather, grids, issue_pairs,
+                                    last_observed_many, machine_scales)
 
 log = logging.getLogger(__name__)
 SEASONS = {"day": 1440, "week": 10080}
 
 
 class _EmpiricalBandForecaster(Forecaster):
-    """Point forecast from `_point`, band from the in-sample scaled error quantiles per step."""
+    """Point forecasts from `_points`, band from the in-sample scaled error quantiles per step."""
 
-    calibration_every = 13  # minutes between in-sample issue times used to learn the band
+    calibration_every = 5  # minutes between in-sample issue times used to learn the band
 
-    def _point(self, grid: Grid, pos: int) -> np.ndarray:
+    def _points(self, grid: Grid, positions: np.ndarray) -> np.ndarray:
+        """Point forecasts [n, horizon] for issues at `positions` of one machine's grid."""
         raise NotImplementedError
 
     def fit(self, frame: pd.DataFrame) -> _EmpiricalBandForecaster:
         frame = check_minute_frame(frame)
         self.scales_ = machine_scales(frame)
-        errors = []
+        errors = [np.empty((0, self.horizon))]
         for machine, grid in grids(frame).items():
-            for pos in range(1, len(grid.values) - self.horizon + 1, self.calibration_every):
-                actual = future_values(grid, pos, self.horizon)
-                errors.append((actual - self._point(grid, pos)) / self.scales_[machine])
-        errors = np.array(errors).reshape(-1, self.horizon)
+            positions = np.arange(1, len(grid.values) - self.horizon + 1, self.calibration_every)
+            actual = gather(grid, positions[:, None] + np.arange(self.horizon))
+            errors.append((actual - self._points(grid, positions)) / self.scales_[machine])
+        errors = np.concatenate(errors)
         if not errors.size or np.isfinite(errors).sum(axis=0).min() < 20:
             raise PowercastError(f"{self.name}: too little history to fit ({len(frame)} rows)",
                                  f"give it at least a few hours of minutes per machine (horizon {self.horizon})")
@@ -52,7 +53,12 @@ class _EmpiricalBandForecaster(Forecaster):
         by_machine = grids(frame)
         scales = {**machine_scales(frame), **self.scales_}
         pairs = issue_pairs(by_machine, issue_times)
-        point = np.array([self._point(by_machine[m], by_machine[m].pos(t)) for m, t in pairs]).reshape(-1, self.horizon)
+        point = np.full((len(pairs), self.horizon), np.nan)
+        machines = np.array([m for m, _ in pairs])
+        for machine, grid in by_machine.items():
+            rows = np.flatnonzero(machines == machine)
+            if len(rows):
+                point[rows] = self._points(grid, np.array([grid.pos(pairs[i][1]) for i in rows]))
         scale = np.array([scales[m] for m, _ in pairs])[:, None]
         self._report_missing(point, pairs)
         return forecast_frame(pairs, point, point + scale * self.band_[0], point + scale * self.band_[1])
@@ -70,8 +76,8 @@ class Persistence(_EmpiricalBandForecaster):
 
     name = "persistence"
 
-    def _point(self, grid: Grid, pos: int) -> np.ndarray:
-        return np.full(self.horizon, last_observed(grid, pos))
+    def _points(self, grid: Grid, positions: np.ndarray) -> np.ndarray:
+        return np.repeat(last_observed_many(grid, positions)[:, None], self.horizon, axis=1)
 
 
 class MovingAverage(_EmpiricalBandForecaster):
@@ -85,10 +91,12 @@ class MovingAverage(_EmpiricalBandForecaster):
             raise ValueError("moving_average window must be at least 1 minute")
         self.window = window
 
-    def _point(self, grid: Grid, pos: int) -> np.ndarray:
-        recent = grid.values[max(pos - self.window, 0):max(pos, 0)]
-        value = float(np.nanmean(recent)) if np.isfinite(recent).any() else last_observed(grid, pos)
-        return np.full(self.horizon, value)
+    def _points(self, grid: Grid, positions: np.ndarray) -> np.ndarray:
+        recent = gather(grid, positions[:, None] - np.arange(1, self.window + 1))
+        count = np.isfinite(recent).sum(axis=1)
+        mean = np.where(count > 0, np.nansum(recent, axis=1) / np.maximum(count, 1), np.nan)
+        mean = np.where(count > 0, mean, last_observed_many(grid, positions))
+        return np.repeat(mean[:, None], self.horizon, axis=1)
 
     def params(self) -> dict:
         return {**super().params(), "window": self.window}
@@ -112,24 +120,18 @@ class SeasonalNaive(_EmpiricalBandForecaster):
             raise ValueError(f"season must be at least the horizon ({self.horizon} minutes)")
         self.fallbacks_ = {"day": 0, "persistence": 0}
 
-    def _point(self, grid: Grid, pos: int) -> np.ndarray:
-        targets = np.arange(pos, pos + self.horizon)
-        out = self._lookup(grid, targets - self.season_minutes)
+    def _points(self, grid: Grid, positions: np.ndarray) -> np.ndarray:
+        targets = positions[:, None] + np.arange(self.horizon)
+        out = gather(grid, targets - self.season_minutes)
         if self.season_minutes != SEASONS["day"]:
             todo = np.isnan(out)
-            out[todo] = self._lookup(grid, targets[todo] - SEASONS["day"])
+            out[todo] = gather(grid, targets[todo] - SEASONS["day"])
             self.fallbacks_["day"] += int((todo & ~np.isnan(out)).sum())
         todo = np.isnan(out)
         if todo.any():
-            out[todo] = last_observed(grid, pos)
+            last = np.repeat(last_observed_many(grid, positions)[:, None], self.horizon, axis=1)
+            out[todo] = last[todo]
             self.fallbacks_["persistence"] += int(todo.sum())
-        return out
-
-    @staticmethod
-    def _lookup(grid: Grid, positions: np.ndarray) -> np.ndarray:
-        ok = (positions >= 0) & (positions < len(grid.values))
-        out = np.full(len(positions), np.nan)
-        out[ok] = grid.values[positions[ok]]
         return out
 
     def fit(self, frame: pd.DataFrame) -> SeasonalNaive:
@@ -141,10 +143,10 @@ class SeasonalNaive(_EmpiricalBandForecaster):
         self.fallbacks_ = {"day": 0, "persistence": 0}
         out = super().predict(frame, issue_times)
         if any(self.fallbacks_.values()):
-            log.warning("seasonal_naive(%s): %d of %d steps had no value one %s earlier (history too short or a "
-                        "gap): %d used one day earlier, %d the last observed value", self.season,
-                        sum(self.fallbacks_.values()), len(out), self.season, self.fallbacks_["day"],
-                        self.fallbacks_["persistence"])
+            via_day = f"{self.fallbacks_['day']} used one day earlier, " if self.season_minutes != SEASONS["day"] else ""
+            log.warning("seasonal_naive(%s): %d of %d steps had no value one season earlier (history too short or a "
+                        "gap): %s%d the last observed value", self.season, sum(self.fallbacks_.values()), len(out),
+                        via_day, self.fallbacks_["persistence"])
         return out
 
     def params(self) -> dict:

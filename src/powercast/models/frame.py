@@ -86,6 +86,23 @@ def last_observed(grid: Grid, pos: int, max_age: int | None = None) -> float:
     return float(window[ok[-1]]) if len(ok) else float("nan")
 
 
+def last_observed_many(grid: Grid, positions: np.ndarray) -> np.ndarray:
+    """`last_observed` for many positions at once (no age limit)."""
+    valid = ~np.isnan(grid.values)
+    last_index = np.maximum.accumulate(np.where(valid, np.arange(len(grid.values)), -1))
+    before = np.clip(positions - 1, -1, len(grid.values) - 1)
+    idx = np.where(before >= 0, last_index[np.maximum(before, 0)], -1)
+    return np.where(idx >= 0, grid.values[np.maximum(idx, 0)], np.nan)
+
+
+def gather(grid: Grid, positions: np.ndarray) -> np.ndarray:
+    """grid.values at `positions` (any shape), NaN outside the grid."""
+    inside = (positions >= 0) & (positions < len(grid.values))
+    out = np.full(positions.shape, np.nan)
+    out[inside] = grid.values[positions[inside]]
+    return out
+
+
 def future_values(grid: Grid, pos: int, horizon: int) -> np.ndarray:
     """The `horizon` values from position `pos` on (NaN beyond the grid)."""
     out = np.full(horizon, np.nan)

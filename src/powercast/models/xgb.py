@@ -91,7 +91,8 @@ class XGBoostForecaster(Forecaster):
         design = build_design(frame, self.spec, scales, index=issue_index(frame, issue_times))
         n = len(design.X)
         steps = np.tile(np.arange(1, self.horizon + 1), n)
-        X = _with_step(design.X.iloc[np.repeat(np.arange(n), self.horizon)], steps)[self.feature_names_]
+        # a sensor absent now but present at fit time becomes NaN inputs (the trees route missing values)
+        X = _with_step(design.X.iloc[np.repeat(np.arange(n), self.horizon)], steps).reindex(columns=self.feature_names_)
         relative = self.booster_.predict(X).reshape(n, self.horizon, 3)
         watts = design.to_watts(np.sort(relative, axis=-1))
         _warn_unanchored(self.name, design)

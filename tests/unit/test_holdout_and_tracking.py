@@ -53,3 +53,17 @@ def test_input_example_is_long_readings_the_model_accepts():
 def test_decision_details_hold_no_nan():
     cleaned = _json_safe({"scores": {"a": {"mase": math.nan, "mae": 1.5}}, "list": [math.inf, 2]})
     assert cleaned == {"scores": {"a": {"mase": None, "mae": 1.5}}, "list": [None, 2]}
+
+
+def test_training_logs_only_when_mlflow_answers_unless_told(monkeypatch):
+    from powercast.config import Settings
+    from powercast.stack.process import free_port
+    from powercast.training.tracking import tracking_available
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    down = Settings(_env_file=None, mlflow_tracking_uri=f"http://127.0.0.1:{free_port()}")
+    assert tracking_available(down, False) == (False, None)
+    track, note = tracking_available(down, None)
+    assert track is False and "--no-register" in note and "does not answer" in note
+    with pytest.raises(PowercastError, match="powercast mlflow start"):
+        tracking_available(down, True)

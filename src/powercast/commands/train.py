@@ -89,8 +89,9 @@ def train(
     issue_every: int = typer.Option(15, "--issue-every", min=1, help="Minutes between forecasts in a test window."),
     per_step: bool = typer.Option(False, "--per-step", help="Also print every model's metrics per horizon step."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
-    register: bool = typer.Option(True, "--register/--no-register",
-                                  help="Log the run to MLflow and register the best model as the challenger."),
+    register: bool = typer.Option(None, "--register/--no-register", show_default=False,
+                                  help="Log the run to MLflow and register the best model as the challenger "
+                                       "[default: when the MLflow server answers]."),
 ) -> None:
     """Cross-validate the models on the minute features in the database, refit them on all of it and print the
     comparison (ratio to persistence: below 1 beats it)."""
@@ -102,16 +103,15 @@ def train(
     start = None
     if days is not None:
         start = datetime.now(timezone.utc) - pd.Timedelta(days=days)
-    if register:  # fail before training, not after, when the MLflow server is down
-        from powercast.training.registry import connect
+    from powercast.training.tracking import track_and_register, tracking_available
 
-        connect(settings(ctx))
+    track, note = tracking_available(settings(ctx), register)  # checked before training, not after
+    if note:
+        typer.echo(note, err=True)
     frame = load_minute_frame(settings(ctx).app_database_url, start=start)
     report = train_models(frame, names, n_windows=windows, issue_every=issue_every, progress=not as_json)
+    tracked = track_and_register(report, settings(ctx), frame=frame, n_windows=windows) if track else None
     print_report(report, windows, as_json, per_step, "cross-validation (database features)")
-    if register:
-        from powercast.training.tracking import track_and_register
-
-        tracked = track_and_register(report, settings(ctx), frame=frame, n_windows=windows)
+    if tracked:
         typer.echo(f"logged MLflow run {tracked.run_id}; registered {tracked.model_name} as version "
                    f"{tracked.version} (alias challenger)", err=as_json)

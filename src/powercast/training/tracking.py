@@ -181,6 +181,22 @@ def _requirements() -> list[str]:
     return out
 
 
+def tracking_available(settings: Settings, required: bool | None) -> tuple[bool, str | None]:
+    """Whether to log a training run: `required` True insists (one-line error when MLflow is down), False skips,
+    None logs when the server answers. Returns (log it, a note for the user or None)."""
+    from powercast.errors import PowercastError
+
+    if required is False:
+        return False, None
+    try:
+        registry.connect(settings)
+    except PowercastError as exc:
+        if required:
+            raise
+        return False, f"note: not logged to MLflow ({exc}); pass --no-register to silence this"
+    return True, None
+
+
 def track_and_register(report: TrainingReport, settings: Settings, *, frame: pd.DataFrame | None = None,
                        n_windows: int | None = None, register: bool = True, run_name: str | None = None,
                        triggered_by: str = "cli") -> TrackedRun:

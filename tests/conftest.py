@@ -110,6 +110,9 @@ def mlflow(mlflow_server):
 
 
 @pytest.fixture
-def isolated_mlflow_env(monkeypatch):
-    """MLflow's set_tracking_uri also exports MLFLOW_TRACKING_URI; undo that after the test."""
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+def isolated_mlflow_env():
+    """MLflow's set_tracking_uri also exports MLFLOW_TRACKING_URI; put the variable back as it was."""
+    from tests.mlops.env import restored_env
+
+    with restored_env("MLFLOW_TRACKING_URI"):
+        yield

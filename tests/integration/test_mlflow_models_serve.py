@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import urllib.request
 from pathlib import Path
@@ -17,6 +16,7 @@ from powercast.serving.pyfunc import minute_frame
 from powercast.stack import process
 from powercast.training import registry
 from powercast.training.tracking import log_forecaster_model
+from tests.mlops.env import restored_env
 from tests.mlops.fakes import LastValue, long_readings
 
 pytestmark = pytest.mark.usefixtures("isolated_mlflow_env")
@@ -28,8 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 def registered_version(mlflow):
     import mlflow as mlflow_lib
 
-    with pytest.MonkeyPatch.context() as patch:  # undo the MLFLOW_TRACKING_URI that set_tracking_uri exports
-        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    with restored_env("MLFLOW_TRACKING_URI"):  # set_tracking_uri exports it; do not leak it to later tests
         registry.connect(mlflow)
         mlflow_lib.set_experiment("powercast-tests")
         spec = FeatureSpec(history=30, lags=(1, 5, 15, 30), windows=(5, 15), deltas=(1, 5))

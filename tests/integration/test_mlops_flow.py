@@ -47,7 +47,15 @@ def history(postgres):
         insert_readings(conn, readings, attributes)
     finally:
         conn.close()
-    return minute_frame_from_readings(readings, machines=attributes)
+    yield minute_frame_from_readings(readings, machines=attributes)
+    conn = connect(postgres.app_database_url)
+    try:
+        with conn.cursor() as cur:  # leave the shared database as other tests expect it
+            for table in ("forecasts", "readings", "machines"):
+                cur.execute(f"DELETE FROM {table} WHERE machine_id LIKE 'FLOW-%%'")
+        conn.commit()
+    finally:
+        conn.close()
 
 
 def _train(frame, settings, run_name):

@@ -99,3 +99,29 @@ def db(postgres):
     yield conn
     conn.rollback()
     conn.close()
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(postgres):
+    """A real MLflow tracking server (backend store: the session's PostgreSQL); started on first use only."""
+    from powercast.stack.mlflow import MlflowServer
+
+    server = MlflowServer(postgres)
+    uri = server.start()
+    yield postgres.model_copy(update={"mlflow_tracking_uri": uri})
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mlflow(mlflow_server):
+    """Settings pointing at the session's PostgreSQL and MLflow server (tracking_uri set)."""
+    return mlflow_server
+
+
+@pytest.fixture
+def isolated_mlflow_env():
+    """MLflow's set_tracking_uri also exports MLFLOW_TRACKING_URI; put the variable back as it was."""
+    from tests.mlops.env import restored_env
+
+    with restored_env("MLFLOW_TRACKING_URI"):
+        yield

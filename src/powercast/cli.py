@@ -8,7 +8,9 @@ import sys
 import typer
 
 from powercast import __version__
-from powercast.commands import db, ingest, kafka, simulate, stack
+from powercast.commands import (
+    backtest, db, features, ingest, kafka, mlflow, promotion, serve, simulate, stack, train,
+)
 from powercast.config import Settings
 from powercast.errors import PowercastError
 
@@ -20,13 +22,25 @@ app = typer.Typer(
 )
 app.add_typer(kafka.app, name="kafka")
 app.add_typer(db.app, name="db")
-app.command("ingest")(ingest.ingest)
+# The local runtime
 app.command("up")(stack.up)
 app.command("down")(stack.down)
 app.command("status")(stack.status)
+# Data: simulator and ingestion
 app.command("simulate")(simulate.simulate)
 app.command("backfill")(simulate.backfill)
 app.command("inject")(simulate.inject)
+app.command("ingest")(ingest.ingest)
+# Features and models
+app.command("features")(features.features)
+app.command("train")(train.train)
+app.command("backtest")(backtest.backtest)
+# MLOps: tracking server, champion/challenger promotion, forecasting service
+app.add_typer(mlflow.app, name="mlflow")
+app.command("promote")(promotion.promote)
+app.command("rollback")(promotion.rollback)
+app.command("promotions")(promotion.history)
+app.command("serve")(serve.serve)
 
 
 def _version(value: bool) -> None:

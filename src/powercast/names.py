@@ -21,3 +21,14 @@ PREVIOUS_CHAMPION_ALIAS = "previous-champion"
 APP_DATABASE = "powercast"
 MLFLOW_DATABASE = "mlflow"
 AIRFLOW_DATABASE = "airflow"
+
+# Features
+FEATURES_TABLE = "features_1m"
+FEATURE_SNAPSHOTS_TABLE = "feature_snapshots"
+
+# MLOps: promotion decisions, issued forecasts, MLflow experiment
+MODEL_PROMOTIONS_TABLE = "model_promotions"
+CHAMPION_HISTORY_VIEW = "champion_history"
+FORECASTS_TABLE = "forecasts"
+FORECAST_SERVING_HISTORY_VIEW = "forecast_serving_history"
+MLFLOW_EXPERIMENT = "powercast-forecasting"

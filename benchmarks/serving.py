@@ -1,0 +1,173 @@
+"""Latency of the forecasting service against the model's bare predict time, measured side by side.
+
+    PYTHONPATH=src:. python benchmarks/serving.py [--model xgb] [--requests 300] [--fleet 100]
+
+1. Trains the chosen forecaster on synthetic history and wraps it exactly as the registry does
+   (`powercast.serving.pyfunc.ForecasterModel`).
+2. Runs the real service (FastAPI + uvicorn, in a thread on a free loopback port) and sends `--requests`
+   sequential `POST /forecast` requests for one machine (its last 70 minutes of 10-second readings, four
+   sensors); reports p50/p99 over HTTP next to the bare `forecaster.predict` on that machine's minute frame.
+3. Scores a fleet of `--fleet` machines the way the per-minute loop does (long readings -> minute frame ->
+   predict) and reports the time next to the bare predict of the same fleet.
+
+Targets: p99 < 50 ms for one machine; the fleet of 100 machines in < 5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.synthetic: the shared data generator
+
+
+def long_from_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    sensors = [s for s in ("power", "temperature", "vibration", "pressure") if s in frame.columns]
+    return frame.melt(id_vars=["machine_id", "ts"], value_vars=sensors, var_name="sensor", value_name="value")
+
+
+def ten_second_readings(machines: int, minutes: int, seed: int, end: pd.Timestamp) -> pd.DataFrame:
+    """Readings of all four sensors every 10 s, with each machine's attributes (as the fleet loop reads them)."""
+    from tests.synthetic import long_readings, make_profiles
+
+    days = minutes / 1440
+    start = (end - pd.Timedelta(minutes=minutes)).isoformat()
+    readings = long_readings(days=days, n_machines=machines, seed=seed, every_s=10,
+                             sensors=("power", "temperature", "vibration", "pressure"), start=start)
+    profiles = {p.machine_id: p for p in make_profiles(machines, np.random.default_rng(seed))}
+    readings["machine_type"] = readings["machine_id"].map(lambda m: profiles[m].machine_type)
+    readings["rated_power_w"] = readings["machine_id"].map(lambda m: profiles[m].rated_power_w)
+    return readings
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q))
+
+
+def bare_predict_ms(forecaster, frame: pd.DataFrame, repeats: int) -> list[float]:
+    out = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        forecaster.predict(frame)
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def start_service(model) -> tuple[str, object]:
+    import uvicorn
+
+    from powercast.serving.app import create_app
+    from powercast.serving.champion import ChampionHolder
+    from powercast.stack.process import free_port
+
+    holder = ChampionHolder(lambda: "1", lambda version: model)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(holder, poll_s=None), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    return f"http://127.0.0.1:{port}", server
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="xgb", help="forecaster name for powercast.models.registry")
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--fleet", type=int, default=100)
+    parser.add_argument("--train-days", type=float, default=3.0)
+    parser.add_argument("--database-url", default=None,
+                        help="a migrated powercast database: also time the real per-minute round (read recent "
+                             "readings, score, upsert forecasts); the fleet's readings are inserted there first")
+    args = parser.parse_args()
+
+    import httpx
+
+    from powercast.features.spec import FeatureSpec
+    from powercast.models.registry import make_forecaster
+    from powercast.serving.pyfunc import ForecasterModel, minute_frame, required_minutes
+    from tests.synthetic import minute_frame as synthetic_frame
+
+    spec = FeatureSpec()
+    train = synthetic_frame(days=args.train_days, n_machines=10, seed=3)
+    t0 = time.perf_counter()
+    forecaster = make_forecaster(args.model).fit(train)
+    print(f"trained {args.model} on {len(train)} rows in {time.perf_counter() - t0:.1f} s")
+    model = ForecasterModel(forecaster, spec.to_dict(), required_minutes(spec), args.model)
+    minutes = required_minutes(spec) + 10
+    end = pd.Timestamp.now(tz="UTC").floor("min")
+
+    one = ten_second_readings(1, minutes, seed=11, end=end)
+    one_frame = minute_frame(one)
+    one = one.assign(ts=one["ts"].map(pd.Timestamp.isoformat))
+    body = {"readings": one.to_dict(orient="records")}
+    url, server = start_service(model)
+    latencies = []
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for i in range(args.requests + 20):
+            t0 = time.perf_counter()
+            response = client.post("/forecast", json=body)
+            elapsed = (time.perf_counter() - t0) * 1000
+            response.raise_for_status()
+            if i >= 20:  # warm-up
+                latencies.append(elapsed)
+    server.should_exit = True
+    bare_one = bare_predict_ms(forecaster, one_frame, 50)
+    print(f"\none machine ({len(one)} readings in the request, {args.requests} sequential requests)")
+    print(f"  POST /forecast   p50 {percentile(latencies, 50):7.1f} ms   p99 {percentile(latencies, 99):7.1f} ms"
+          f"   (target p99 < 50 ms)")
+    print(f"  bare predict     p50 {statistics.median(bare_one):7.1f} ms   p99 {percentile(bare_one, 99):7.1f} ms")
+    print(f"  ratio p50 HTTP / bare predict: {percentile(latencies, 50) / statistics.median(bare_one):.1f}x")
+
+    fleet = ten_second_readings(args.fleet, minutes, seed=12, end=end)
+    fleet_frame = minute_frame(fleet)
+    rounds = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        result = model.score(fleet, skip_insufficient=True)
+        rounds.append(time.perf_counter() - t0)
+    bare_fleet = [ms / 1000 for ms in bare_predict_ms(forecaster, fleet_frame, 3)]
+    print(f"\nfleet of {args.fleet} machines ({len(fleet)} readings, {len(result.forecast)} forecast rows, "
+          f"{len(result.skipped)} skipped)")
+    print(f"  score (readings -> minute frame -> predict)  median {statistics.median(rounds):6.2f} s"
+          f"   (target < 5 s)")
+    print(f"  bare predict on the minute frame            median {statistics.median(bare_fleet):6.2f} s")
+    print(f"  ratio score / bare predict: {statistics.median(rounds) / statistics.median(bare_fleet):.1f}x")
+    if args.database_url:
+        database_round(args.database_url, model, fleet, end, statistics.median(bare_fleet))
+
+
+def database_round(url: str, model, fleet: pd.DataFrame, end: pd.Timestamp, bare_s: float) -> None:
+    """The per-minute loop as the service runs it, against a real database."""
+    from powercast.db.connection import connect
+    from powercast.serving.champion import ChampionHolder
+    from powercast.serving.fleet import score_fleet
+    from tests.mlops.data import insert_readings
+
+    fleet = fleet.assign(machine_id="BENCH-" + fleet["machine_id"])
+    attributes = fleet.groupby("machine_id")[["machine_type", "rated_power_w"]].first().reset_index()
+    conn = connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("DELETE FROM readings WHERE machine_id LIKE 'BENCH-%%'")
+        insert_readings(conn, fleet[["machine_id", "sensor", "ts", "value"]], attributes)
+        holder = ChampionHolder(lambda: "1", lambda version: model)
+        holder.refresh()
+        runs = [score_fleet(conn, holder, end) for _ in range(3)]
+    finally:
+        conn.close()
+    seconds = statistics.median(r.seconds for r in runs)
+    print(f"\nper-minute round against PostgreSQL ({runs[-1].machines} machines, {runs[-1].forecast_rows} rows upserted)")
+    print(f"  read readings + score + write forecasts     median {seconds:6.2f} s   (target < 5 s)")
+    print(f"  ratio round / bare predict: {seconds / bare_s:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+"""`powercast serve`: the forecasting service."""
+
+from __future__ import annotations
+
+import typer
+
+from powercast.commands._context import settings
+
+
+def serve(
+    ctx: typer.Context,
+    poll_s: float = typer.Option(10.0, "--poll", help="Seconds between checks of the champion alias."),
+    fleet: bool = typer.Option(True, "--fleet/--no-fleet",
+                               help="Forecast every active machine each minute and store it in `forecasts`."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+) -> None:
+    """Serve the champion model over HTTP (OpenAPI page at /docs) and forecast the fleet every minute."""
+    import uvicorn
+
+    from powercast.serving.app import create_app
+    from powercast.serving.champion import registry_holder
+    from powercast.stack.process import require_free_port
+
+    s = settings(ctx)
+    require_free_port(host, s.serving_port, "POWERCAST_SERVING_PORT")
+    app = create_app(registry_holder(s), s.app_database_url, poll_s=poll_s, fleet_every_minute=fleet)
+    typer.echo(f"forecasting service on http://{host}:{s.serving_port} (docs at /docs)")
+    uvicorn.run(app, host=host, port=s.serving_port, log_level="info")

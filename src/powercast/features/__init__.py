@@ -1,0 +1,1 @@
+"""Features: minute aggregates of readings, derived features from one FeatureSpec, sliding windows."""

@@ -1,0 +1,96 @@
+"""The minute frame's columns and its regular one-minute grid.
+
+A minute frame has one row per machine and one-minute bucket (`ts`, tz-aware UTC bucket start), sorted by
+`machine_id, ts`. A sensor `s` contributes `s` (the mean), `s_min`, `s_max`, `s_std`, `s_last` and `s_count`
+(readings in the bucket; 0 for a bucket without any). Machine attributes (`machine_type`, `rated_power_w`) are
+constant per machine.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from powercast.errors import PowercastError
+from powercast.stream.events import SENSORS
+
+MINUTE = pd.Timedelta(minutes=1)
+STATS = ("min", "max", "std", "last", "count")
+ATTRIBUTES = ("machine_type", "rated_power_w")
+KEY = ["machine_id", "ts"]
+# Canonical column order of sensors in a minute frame: power first.
+SENSOR_ORDER = ("power", *[s for s in SENSORS if s != "power"])
+
+
+def sensor_columns(sensor: str) -> list[str]:
+    """The minute-frame columns of one sensor: the mean (bare name), then min, max, std, last, count."""
+    return [sensor] + [f"{sensor}_{stat}" for stat in STATS]
+
+
+def present_sensors(frame: pd.DataFrame) -> list[str]:
+    """Known sensors whose mean column is in the frame, in the canonical order."""
+    return [s for s in SENSOR_ORDER if s in frame.columns]
+
+
+def check_minute_frame(frame: pd.DataFrame, target: str = "power") -> None:
+    """Raise a PowercastError unless the frame has the key columns, the target and minute-aligned UTC ts."""
+    missing = [c for c in (*KEY, target) if c not in frame.columns]
+    if missing:
+        raise PowercastError(f"minute frame lacks column(s) {missing}",
+                             "build it with minute_frame_from_readings or load_minute_frame")
+    ts = frame["ts"]
+    if not isinstance(ts.dtype, pd.DatetimeTZDtype):
+        raise PowercastError("minute frame column ts must be tz-aware (UTC)",
+                             "convert with pd.to_datetime(..., utc=True)")
+    if len(ts) and (ts.dt.floor("min") != ts).any():
+        raise PowercastError("minute frame ts must be minute bucket starts", "floor the timestamps to the minute")
+
+
+def to_grid(frame: pd.DataFrame, target: str = "power") -> pd.DataFrame:
+    """The frame on a regular one-minute grid per machine, from its first to its last bucket.
+
+    Missing buckets become rows with NaN values and count 0; machine attributes are carried into them.
+    Duplicated (machine_id, ts) rows are refused. The result is sorted and has a fresh RangeIndex.
+    """
+    check_minute_frame(frame, target)
+    if frame.duplicated(KEY).any():
+        raise PowercastError("minute frame has duplicated (machine_id, ts) rows", "aggregate readings per minute first")
+    frame = frame.assign(ts=frame["ts"].dt.tz_convert("UTC").astype("datetime64[ns, UTC]"))
+    frame = frame.sort_values(KEY, kind="stable")
+    if frame.empty:
+        return frame.reset_index(drop=True)
+    bounds = frame.groupby("machine_id", sort=True)["ts"].agg(["min", "max"])
+    lengths = ((bounds["max"] - bounds["min"]) // MINUTE).astype(np.int64) + 1
+    if int(lengths.sum()) == len(frame):
+        grid = frame.reset_index(drop=True)
+    else:
+        machines = np.repeat(bounds.index.to_numpy(), lengths.to_numpy())
+        offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths.to_numpy()) - lengths.to_numpy(),
+                                                           lengths.to_numpy())
+        starts = np.repeat(bounds["min"].dt.tz_convert(None).to_numpy(), lengths.to_numpy())
+        ts = (pd.DatetimeIndex(starts) + pd.to_timedelta(offsets, unit="min")).tz_localize("UTC")
+        full = pd.MultiIndex.from_arrays([machines, ts], names=KEY)
+        grid = frame.set_index(KEY).reindex(full).reset_index()
+    return _fill_grid_rows(grid)
+
+
+def _fill_grid_rows(grid: pd.DataFrame) -> pd.DataFrame:
+    counts = [c for c in grid.columns if c.endswith("_count")]
+    if counts:
+        grid[counts] = grid[counts].fillna(0).astype(np.int64)
+    attributes = [c for c in ATTRIBUTES if c in grid.columns]
+    if attributes and grid[attributes].isna().any().any():
+        by_machine = grid.groupby("machine_id", sort=False)[attributes]
+        grid[attributes] = by_machine.ffill().fillna(by_machine.bfill())
+    return grid
+
+
+def positions(grid: pd.DataFrame) -> np.ndarray:
+    """Each row's position within its machine on a gridded, sorted frame (0 for the machine's first bucket)."""
+    machine = grid["machine_id"].to_numpy()
+    if len(machine) == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.r_[True, machine[1:] != machine[:-1]]
+    start_rows = np.flatnonzero(starts)
+    run_lengths = np.diff(np.r_[start_rows, len(machine)])
+    return np.arange(len(machine)) - np.repeat(start_rows, run_lengths)

@@ -1,0 +1,121 @@
+"""The learned models' inputs and targets, built from the one FeatureSpec (`powercast.features`).
+
+For each (machine, issue time T) the feature row is the derived row at bucket T - 1 min (it holds only buckets
+before T). A global model over machines of very different size learns better in relative units, so:
+- the *anchor* is the last observed power before T (at most `spec.history` minutes old) and the *scale* the
+  machine's power scale (rated power, else the 99th percentile seen at fit time);
+- power levels (lags, moving averages) enter as (level - anchor) / scale, spreads and deltas as value / scale,
+  the anchor itself as anchor / scale; everything else (other sensors, time, attributes) as derived;
+- targets are (y - anchor) / scale, and forecasts are mapped back with anchor + scale * output.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from powercast.features.derive import derive_features, feature_columns
+from powercast.features.frame import MINUTE
+from powercast.features.quality import quality_report
+from powercast.features.spec import FeatureSpec
+from powercast.features.windows import targets, training_index
+
+log = logging.getLogger(__name__)
+RAW_W_COLUMNS = ("rated_power_w",)
+
+
+@dataclass
+class Design:
+    """Model inputs for a set of issues, with what is needed to map outputs back to watts."""
+
+    index: pd.DataFrame  # machine_id, issue_ts
+    X: pd.DataFrame  # float32 features, one row per issue
+    anchor: np.ndarray  # [n] W
+    scale: np.ndarray  # [n] W
+    stuck: np.ndarray  # [n] bool: the power sensor repeated one non-zero value for spec.stuck_window minutes
+    y: np.ndarray | None = None  # [n, horizon] W, NaN where the bucket is missing
+
+    def relative_targets(self) -> np.ndarray:
+        return (self.y - self.anchor[:, None]) / self.scale[:, None]
+
+    def to_watts(self, relative: np.ndarray) -> np.ndarray:
+        """Map relative outputs [n, ...] back to watts."""
+        shape = (-1,) + (1,) * (relative.ndim - 1)
+        return self.anchor.reshape(shape) + self.scale.reshape(shape) * relative
+
+
+def _level_and_spread_columns(spec: FeatureSpec, columns: list[str]) -> tuple[list[str], list[str]]:
+    t = spec.target
+    levels = [c for c in columns if c.startswith((f"{t}_lag_", f"{t}_ma_"))]
+    spreads = [c for c in columns if c.startswith((f"{t}_sd_", f"{t}_delta_")) or c == f"{t}_std"]
+    return levels, spreads
+
+
+def build_design(frame: pd.DataFrame, spec: FeatureSpec, scales: dict[str, float],
+                 index: pd.DataFrame | None = None, stride: int = 1, with_targets: bool = False) -> Design:
+    """Inputs (and optionally targets) for `index` issues, default every `stride` minutes with full history."""
+    features = derive_features(frame, spec)
+    if index is None:
+        index = training_index(features, spec, stride=stride, complete=False)
+    index = index.reset_index(drop=True)
+    rows = _feature_rows(features, index)
+    found = rows >= 0
+    columns = feature_columns(spec, features)
+    raw = features[columns].to_numpy(np.float64)[np.where(found, rows, 0)]
+    raw[~found] = np.nan
+    table = pd.DataFrame(raw, columns=columns)
+    held = features.groupby("machine_id", sort=False)[spec.target].ffill(limit=spec.history).to_numpy(float)
+    anchor = np.where(found, held[np.where(found, rows, 0)], np.nan)
+    scale = index["machine_id"].map(scales).to_numpy(float)
+    X = _relative_inputs(table, spec, anchor, scale)
+    stuck_column = f"{spec.target}_stuck"
+    flat = table[stuck_column].to_numpy() > 0 if stuck_column in table else np.zeros(len(table), dtype=bool)
+    stuck = flat & (anchor != 0)  # a machine switched off reads a flat 0 W: that is real, not a stuck sensor
+    y = targets(features, index, spec.horizon, target=spec.target) if with_targets else None
+    return Design(index=index, X=X, anchor=anchor, scale=scale, stuck=stuck, y=y)
+
+
+def _feature_rows(features: pd.DataFrame, index: pd.DataFrame) -> np.ndarray:
+    """Row of `features` holding the feature row of each issue (bucket issue_ts - 1 min); -1 when absent."""
+    keys = pd.MultiIndex.from_arrays([features["machine_id"].astype(str), features["ts"]])
+    wanted = pd.MultiIndex.from_arrays([index["machine_id"].astype(str), index["issue_ts"] - MINUTE])
+    return keys.get_indexer(wanted)
+
+
+def _relative_inputs(table: pd.DataFrame, spec: FeatureSpec, anchor: np.ndarray, scale: np.ndarray) -> pd.DataFrame:
+    levels, spreads = _level_and_spread_columns(spec, list(table.columns))
+    out = table.drop(columns=[c for c in RAW_W_COLUMNS if c in table.columns])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for c in levels:
+            out[c] = (table[c].to_numpy() - anchor) / scale
+        for c in spreads:
+            out[c] = table[c].to_numpy() / scale
+        out[f"{spec.target}_level"] = anchor / scale
+    if "rated_power_w" in table:
+        out["log_rated_power"] = np.log10(table["rated_power_w"].clip(lower=1))
+    return out.astype(np.float32)
+
+
+def report_data_issues(frame: pd.DataFrame, spec: FeatureSpec, what: str) -> list[str]:
+    """Log one warning per machine with gaps, a stuck power sensor or too little history; return the machines
+    that lack the history a forecast needs."""
+    report = quality_report(frame, spec)
+    stuck_col = f"{spec.target}_stuck_minutes"
+    short = []
+    for row in report.itertuples(index=False):
+        if not row.enough_history:
+            short.append(row.machine_id)
+            log.warning("%s: machine %s has %d minute(s) of %s history, %d needed: left out", what, row.machine_id,
+                        row.history_minutes, spec.target, spec.min_history)
+        if row.missing_share > 0.05:
+            log.warning("%s: machine %s misses %.0f%% of its %s minutes (gaps are left as NaN inputs and never "
+                        "used as targets)", what, row.machine_id, 100 * row.missing_share, spec.target)
+        stuck = getattr(row, stuck_col, 0)
+        if stuck:
+            log.warning("%s: machine %s's %s sensor repeated one value for %d window(s) of %d minutes (looks stuck): "
+                        "those issue times are not used for training", what, row.machine_id, spec.target, stuck,
+                        spec.stuck_window)
+    return short

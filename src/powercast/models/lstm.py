@@ -1,0 +1,205 @@
+"""LSTM forecaster in PyTorch Lightning: multi-step quantile output, early stopping, CPU by default.
+
+Inputs per issue: the last `history` minutes of the sensors present (power relative to the last observed value
+and the machine's power scale, other sensors standardised, plus a 0/1 channel for missing power buckets) and
+the derived feature row of the one FeatureSpec (`powercast.models.design`). Targets are relative too, and the
+loss is the pinball loss over all steps and the three quantiles. Training is seeded; early stopping watches a
+time-ordered validation split (the last `validation_share` of issue times) and keeps the best epoch. It runs
+on the GPU when one is present (`accelerator="auto"`), else on the CPU with `num_threads` threads (default 1:
+small LSTM batches gain little from a second thread and lose a lot when the cores are shared). After fit only the plain network (on
+the CPU) and the normalisation constants are kept, so a fitted forecaster pickles without Lightning state.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from powercast.errors import PowercastError
+from powercast.features.spec import FeatureSpec
+from powercast.features.windows import default_channels, issue_index, sliding_windows
+from powercast.models.base import HORIZON, QUANTILES, Forecaster
+from powercast.models.design import Design, build_design, report_data_issues
+from powercast.models.frame import check_minute_frame, forecast_frame, machine_scales
+from powercast.models.lstm_net import QuantileLightning, SequenceQuantileNet
+
+log = logging.getLogger(__name__)
+
+
+class LSTMForecaster(Forecaster):
+    """Global LSTM over all machines with quantile outputs."""
+
+    name = "lstm"
+
+    def __init__(self, spec: FeatureSpec | None = None, history: int = 30, hidden: int = 48, layers: int = 1,
+                 dropout: float = 0.1, max_epochs: int = 15, patience: int = 3, batch_size: int = 256,
+                 lr: float = 3e-3, stride: int = 3, validation_share: float = 0.15, seed: int = 0,
+                 accelerator: str = "auto", num_threads: int | None = 1, horizon: int = HORIZON, quantiles: tuple[float, float] = QUANTILES):
+        super().__init__(horizon=horizon, quantiles=quantiles)
+        self.spec = spec or FeatureSpec(horizon=horizon)
+        if self.spec.horizon != horizon:
+            raise ValueError(f"spec.horizon {self.spec.horizon} differs from horizon {horizon}")
+        self.history = min(history, self.spec.history)
+        self.hidden, self.layers, self.dropout = hidden, layers, dropout
+        self.max_epochs, self.patience, self.batch_size, self.lr = max_epochs, patience, batch_size, lr
+        self.stride, self.validation_share, self.seed = stride, validation_share, seed
+        self.accelerator = accelerator
+        self.num_threads = num_threads
+
+    # -- fit ---------------------------------------------------------------------------------------------------
+    def fit(self, frame: pd.DataFrame) -> LSTMForecaster:
+        frame = check_minute_frame(frame)
+        short = report_data_issues(frame, self.spec, f"{self.name} fit")
+        frame = frame[~frame["machine_id"].isin(short)]
+        if frame.empty:
+            raise PowercastError(f"{self.name}: no machine has the {self.spec.min_history} minutes of history needed",
+                                 "give each machine more history")
+        self.scales_ = machine_scales(frame)
+        self.channels_ = default_channels(frame, self.spec)
+        design = build_design(frame, self.spec, self.scales_, stride=self.stride, with_targets=True)
+        keep = np.isfinite(design.anchor) & ~design.stuck & np.isfinite(design.y).any(axis=1)
+        if keep.sum() < 50:
+            raise PowercastError(f"{self.name}: only {int(keep.sum())} usable training issues",
+                                 "give more history (at least a few hours per machine)")
+        design = _subset(design, keep)
+        self.feature_names_ = list(design.X.columns)
+        self._fit_normalisation(frame, design)
+        sequence, features = self._inputs(frame, design)
+        target = design.relative_targets().astype(np.float32)
+        cut = design.index["issue_ts"].quantile(1 - self.validation_share)
+        train = (design.index["issue_ts"] < cut).to_numpy()
+        self.net_ = self._train(sequence, features, target, train)
+        return self
+
+    def _fit_normalisation(self, frame: pd.DataFrame, design: Design) -> None:
+        X = design.X.to_numpy(np.float64)
+        self.feature_mean_ = np.nan_to_num(np.nanmean(X, axis=0)).astype(np.float32)
+        self.feature_std_ = np.nan_to_num(np.nanstd(X, axis=0), nan=1.0).astype(np.float32)
+        self.feature_std_[self.feature_std_ < 1e-6] = 1.0
+        others = frame[self.channels_[1:]].to_numpy(np.float64) if len(self.channels_) > 1 else np.zeros((1, 0))
+        self.channel_mean_ = np.nan_to_num(np.nanmean(others, axis=0)).astype(np.float32)
+        std = np.nan_to_num(np.nanstd(others, axis=0), nan=1.0).astype(np.float32)
+        self.channel_std_ = np.where(std < 1e-6, 1.0, std).astype(np.float32)
+
+    def _inputs(self, frame: pd.DataFrame, design: Design) -> tuple[np.ndarray, np.ndarray]:
+        """Sequence [n, history, channels + 1] and feature [n, features] arrays, normalised, NaN as 0."""
+        spec = replace(self.spec, history=self.history)
+        windows, _ = sliding_windows(frame, spec, design.index, self.channels_, strict=False, dtype=np.float32)
+        power = (windows[..., 0] - design.anchor[:, None]) / design.scale[:, None]
+        others = (windows[..., 1:] - self.channel_mean_) / self.channel_std_
+        missing = np.isnan(windows[..., :1]).astype(np.float32)
+        sequence = np.nan_to_num(np.concatenate([power[..., None], others, missing], axis=-1)).astype(np.float32)
+        X = design.X[self.feature_names_].to_numpy(np.float32)
+        features = np.nan_to_num((X - self.feature_mean_) / self.feature_std_).astype(np.float32)
+        return sequence, features
+
+    def _train(self, sequence: np.ndarray, features: np.ndarray, target: np.ndarray,
+               train: np.ndarray) -> SequenceQuantileNet:
+        import lightning.pytorch as pl
+
+        torch.manual_seed(self.seed)
+        net = SequenceQuantileNet(sequence.shape[-1], features.shape[-1], self.horizon, hidden=self.hidden,
+                                  layers=self.layers, dropout=self.dropout)
+        module = QuantileLightning(net, (self.quantiles[0], 0.5, self.quantiles[1]), lr=self.lr)
+        loaders = [self._loader(sequence[rows], features[rows], target[rows], shuffle=shuffle)
+                   for rows, shuffle in ((train, True), (~train, False))]
+        threads = torch.get_num_threads()
+        with _quiet_lightning():
+            trainer = pl.Trainer(
+                max_epochs=self.max_epochs, accelerator=self.accelerator, devices=1, logger=False,
+                enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                callbacks=[pl.callbacks.EarlyStopping("val_loss", patience=self.patience)], gradient_clip_val=1.0)
+            try:
+                if self.num_threads:
+                    torch.set_num_threads(self.num_threads)
+                trainer.fit(module, *loaders)
+            finally:
+                torch.set_num_threads(threads)
+        if module.best_state is not None:
+            net.load_state_dict(module.best_state)
+        self.epochs_ = int(trainer.current_epoch)
+        self.best_val_loss_ = float(module.best_loss)
+        return net.cpu().eval()
+
+    def _loader(self, sequence, features, target, shuffle: bool) -> DataLoader:
+        data = TensorDataset(torch.from_numpy(sequence), torch.from_numpy(features), torch.from_numpy(target))
+        generator = torch.Generator().manual_seed(self.seed)
+        return DataLoader(data, batch_size=self.batch_size, shuffle=shuffle, generator=generator)
+
+    # -- predict -----------------------------------------------------------------------------------------------
+    def predict(self, frame: pd.DataFrame, issue_times: Sequence[pd.Timestamp] | None = None) -> pd.DataFrame:
+        if not hasattr(self, "net_"):
+            raise PowercastError(f"{self.name} is not fitted", "call fit(frame) first")
+        frame = check_minute_frame(frame)
+        for channel in self.channels_:
+            if channel not in frame:
+                frame = frame.assign(**{channel: np.nan})
+        scales = {**machine_scales(frame), **self.scales_}
+        design = build_design(frame, self.spec, scales, index=issue_index(frame, issue_times))
+        for column in set(self.feature_names_) - set(design.X.columns):
+            design.X[column] = np.nan
+        sequence, features = self._inputs(frame, design)
+        with torch.no_grad(), _threads(self.num_threads):
+            relative = np.concatenate([
+                self.net_(torch.from_numpy(sequence[i:i + 4096]), torch.from_numpy(features[i:i + 4096])).numpy()
+                for i in range(0, len(sequence), 4096)]) if len(sequence) else np.zeros((0, self.horizon, 3))
+        watts = design.to_watts(relative.astype(np.float64))
+        pairs = list(design.index.itertuples(index=False, name=None))
+        return forecast_frame(pairs, watts[..., 1], watts[..., 0], watts[..., 2])
+
+    def params(self) -> dict:
+        return {**super().params(), "history": self.history, "hidden": self.hidden, "layers": self.layers,
+                "dropout": self.dropout, "max_epochs": self.max_epochs, "patience": self.patience,
+                "batch_size": self.batch_size, "lr": self.lr, "stride": self.stride,
+                "validation_share": self.validation_share, "seed": self.seed,
+                "num_threads": self.num_threads, "spec": self.spec.to_dict()}
+
+
+def _subset(design: Design, keep: np.ndarray) -> Design:
+    return Design(index=design.index[keep].reset_index(drop=True), X=design.X[keep].reset_index(drop=True),
+                  anchor=design.anchor[keep], scale=design.scale[keep], stuck=design.stuck[keep],
+                  y=None if design.y is None else design.y[keep])
+
+
+class _threads:
+    """Run torch on `n` CPU threads inside the block (None: leave as is)."""
+
+    def __init__(self, n: int | None):
+        self.n = n
+
+    def __enter__(self):
+        self.before = torch.get_num_threads()
+        if self.n:
+            torch.set_num_threads(self.n)
+
+    def __exit__(self, *exc):
+        torch.set_num_threads(self.before)
+        return False
+
+
+class _quiet_lightning:
+    """Silence Lightning's banner lines and data-loader hints during fit (real errors still raise)."""
+
+    names = ("lightning.pytorch", "lightning.fabric", "pytorch_lightning")
+
+    def __enter__(self):
+        self._levels = {n: logging.getLogger(n).level for n in self.names}
+        for n in self.names:
+            logging.getLogger(n).setLevel(logging.ERROR)
+        self._warnings = warnings.catch_warnings()
+        self._warnings.__enter__()
+        warnings.filterwarnings("ignore", message=".*(num_workers|does not have many workers|LeafSpec|litlogger).*")
+        return self
+
+    def __exit__(self, *exc):
+        self._warnings.__exit__(*exc)
+        for n, level in self._levels.items():
+            logging.getLogger(n).setLevel(level)
+        return False

@@ -1,0 +1,175 @@
+"""The forecasting service's HTTP API (FastAPI): forecasts on request, stored forecasts, health.
+
+OpenAPI page at `/docs`. Errors: too little recent data or unreadable readings -> 422 with the machines and
+reasons; no champion registered (or registry down before the first load) -> 503 with the reason.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+import pandas as pd
+from fastapi import FastAPI, HTTPException
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from powercast.models.base import HORIZON
+from powercast.serving.champion import ChampionHolder, NoModel
+from powercast.serving.fleet import FleetScheduler
+from powercast.serving.pyfunc import BadReadings, InsufficientHistory
+
+
+class Reading(BaseModel):
+    machine_id: str
+    sensor: str = Field(description="power, temperature, vibration or pressure")
+    ts: datetime = Field(description="ISO 8601 with a zone")
+    value: float
+    machine_type: str | None = None
+    rated_power_w: float | None = None
+
+
+class ForecastRequest(BaseModel):
+    readings: list[Reading] = Field(description="Recent readings (long format) of one or more machines; "
+                                                "at least the model's history window of power readings each")
+
+
+class ForecastPoint(BaseModel):
+    step: int
+    ts: datetime
+    yhat: float
+    yhat_lo: float | None
+    yhat_hi: float | None
+
+
+class MachineForecast(BaseModel):
+    machine_id: str
+    issue_ts: datetime
+    model_name: str
+    model_version: str
+    points: list[ForecastPoint]
+
+
+class ForecastResponse(BaseModel):
+    forecasts: list[MachineForecast]
+
+
+class Health(BaseModel):
+    status: str
+    model_name: str | None = None
+    model_version: str | None = None
+    loaded_at: datetime | None = None
+    reason: str | None = None
+    last_fleet_run: dict | None = None
+
+
+def readings_frame(request: ForecastRequest) -> pd.DataFrame:
+    rows = request.readings
+    frame = pd.DataFrame({
+        "machine_id": [r.machine_id for r in rows], "sensor": [r.sensor for r in rows],
+        "ts": pd.to_datetime([r.ts for r in rows], utc=True), "value": [r.value for r in rows],
+    })
+    for attr in ("machine_type", "rated_power_w"):
+        values = [getattr(r, attr) for r in rows]
+        if any(v is not None for v in values):
+            frame[attr] = values
+    return frame
+
+
+def machine_forecasts(forecast: pd.DataFrame, model_name: str, model_version: str) -> list[MachineForecast]:
+    out = []
+    for (machine_id, issue_ts), part in forecast.groupby(["machine_id", "issue_ts"], sort=True):
+        points = [ForecastPoint(step=int(r.step), ts=r.ts, yhat=float(r.yhat), yhat_lo=_opt(r.yhat_lo),
+                                yhat_hi=_opt(r.yhat_hi)) for r in part.sort_values("step").itertuples()]
+        out.append(MachineForecast(machine_id=str(machine_id), issue_ts=issue_ts, model_name=model_name,
+                                   model_version=str(model_version), points=points))
+    return out
+
+
+def _opt(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def health_of(loaded, last) -> Health:
+    """The health document of a service serving `loaded`, whose last fleet round was `last` (or None)."""
+    return Health(status="ok", model_name=loaded.name, model_version=loaded.version, loaded_at=loaded.loaded_at,
+                  last_fleet_run=None if last is None else {
+                      "issue_ts": last.issue_ts.isoformat(), "machines": last.machines, "rows": last.forecast_rows,
+                      "model_version": last.model_version, "seconds": round(last.seconds, 3), "error": last.error})
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NoModel)
+    async def no_model(_, exc: NoModel):
+        return JSONResponse(status_code=503, content={"detail": str(exc)})
+
+    @app.exception_handler(InsufficientHistory)
+    async def too_little(_, exc: InsufficientHistory):
+        return JSONResponse(status_code=422, content={"detail": exc.message, "machines": exc.shortfalls})
+
+    @app.exception_handler(BadReadings)
+    async def bad_readings(_, exc: BadReadings):
+        return JSONResponse(status_code=422, content={"detail": str(exc)})
+
+
+def create_app(holder: ChampionHolder, database_url: str | None = None, *, poll_s: float | None = 10.0,
+               fleet_every_minute: bool = False) -> FastAPI:
+    """The API around `holder`. With `poll_s` the alias is re-checked that often; with `fleet_every_minute`
+    (needs `database_url`) every active machine is forecast at each minute and stored."""
+    scheduler = FleetScheduler(database_url, holder) if (fleet_every_minute and database_url) else None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        holder.refresh()
+        if poll_s:
+            holder.start_polling(poll_s)
+        if scheduler:
+            scheduler.start()
+        yield
+        holder.stop()
+        if scheduler:
+            scheduler.stop()
+
+    app = FastAPI(title="powercast forecasting service", version="1",
+                  description=f"Power forecasts {HORIZON} one-minute steps ahead, point and 10%-90% band, "
+                              "from the champion model of the MLflow registry.", lifespan=lifespan)
+    app.state.holder, app.state.scheduler = holder, scheduler
+
+    _add_error_handlers(app)
+    @app.get("/health", response_model=Health, responses={503: {"description": "no model to serve"}})
+    def health():
+        try:
+            return health_of(holder.current, scheduler.last if scheduler else None)
+        except NoModel as exc:
+            return JSONResponse(status_code=503, content=Health(status="no_model", reason=str(exc)).model_dump())
+
+    @app.post("/forecast", response_model=ForecastResponse,
+              responses={422: {"description": "too little recent data"}, 503: {"description": "no model"}})
+    def forecast(request: ForecastRequest) -> ForecastResponse:
+        """Forecast each machine in the readings from the minute after its last reading."""
+        loaded = holder.current
+        if not request.readings:
+            raise BadReadings("no readings sent", "send the recent readings of at least one machine")
+        result = loaded.model.score(readings_frame(request))
+        return ForecastResponse(forecasts=machine_forecasts(result.forecast, loaded.name, loaded.version))
+
+    @app.get("/forecasts/{machine_id}", response_model=MachineForecast,
+             responses={404: {"description": "no forecast stored for this machine"}})
+    def stored_forecast(machine_id: str) -> MachineForecast:
+        """The latest forecast the service issued and stored for one machine."""
+        if database_url is None:
+            raise HTTPException(404, "this service runs without a database")
+        from powercast.db.connection import connect
+        from powercast.serving.store import latest_forecast
+
+        conn = connect(database_url)
+        try:
+            frame = latest_forecast(conn, machine_id)
+        finally:
+            conn.close()
+        if frame.empty:
+            raise HTTPException(404, f"no forecast stored for machine {machine_id}")
+        frame["issue_ts"] = pd.to_datetime(frame["issue_ts"], utc=True)
+        return machine_forecasts(frame, frame["model_name"].iloc[0], frame["model_version"].iloc[0])[0]
+
+    return app

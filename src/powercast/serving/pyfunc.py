@@ -1,0 +1,162 @@
+"""The registered model: a fitted forecaster and its feature spec behind MLflow's pyfunc interface.
+
+Input is raw recent readings in long format (`machine_id`, `sensor`, `ts` as ISO 8601 text with a zone, `value`;
+optional per-row machine attributes `machine_type`, `rated_power_w`), the same shape the `readings` table and meter exports have. The
+wrapper turns them into the minute frame with the features package's own aggregation (one code path for
+training and scoring), checks that every machine has enough recent history, and returns the forecast frame
+(`powercast.models.base.FORECAST_COLUMNS`) for the minute after each machine's last reading.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import mlflow.pyfunc
+import numpy as np
+import pandas as pd
+from mlflow.models import ModelSignature
+from mlflow.types.schema import ColSpec, Schema
+
+from powercast.errors import PowercastError
+from powercast.models.base import FORECAST_COLUMNS
+
+READING_COLUMNS = ["machine_id", "sensor", "ts", "value"]
+ATTRIBUTE_COLUMNS = ["machine_type", "rated_power_w"]
+MIN_COVERAGE = 0.8  # share of the needed minutes that must hold a power reading
+
+
+class InsufficientHistory(PowercastError):
+    """One or more machines lack the recent power history a forecast needs."""
+
+    def __init__(self, shortfalls: dict[str, str]):
+        self.shortfalls = shortfalls
+        listed = "; ".join(f"{m}: {why}" for m, why in sorted(shortfalls.items()))
+        super().__init__(f"too little recent data to forecast ({listed})",
+                         "send at least the last minutes of power readings the model needs")
+
+
+class BadReadings(PowercastError):
+    """The readings cannot be read as long-format sensor readings."""
+
+
+@dataclass(frozen=True)
+class ScoringResult:
+    forecast: pd.DataFrame
+    skipped: dict[str, str]
+
+
+def input_schema() -> Schema:
+    return Schema([
+        # ts as ISO 8601 text with a zone, as in the reading events: MLflow's datetime type is zone-naive only
+        ColSpec("string", "machine_id"), ColSpec("string", "sensor"), ColSpec("string", "ts"),
+        ColSpec("double", "value"),
+        ColSpec("string", "machine_type", required=False), ColSpec("double", "rated_power_w", required=False),
+    ])
+
+
+def output_schema() -> Schema:
+    return Schema([
+        ColSpec("string", "machine_id"), ColSpec("string", "issue_ts"), ColSpec("long", "step"),
+        ColSpec("string", "ts"), ColSpec("double", "yhat"), ColSpec("double", "yhat_lo"),
+        ColSpec("double", "yhat_hi"),
+    ])
+
+
+def signature() -> ModelSignature:
+    return ModelSignature(inputs=input_schema(), outputs=output_schema())
+
+
+def normalize_readings(readings: pd.DataFrame) -> pd.DataFrame:
+    """Typed long readings (UTC timestamps, float values); BadReadings on missing columns or bad values."""
+    missing = [c for c in READING_COLUMNS if c not in readings.columns]
+    if missing:
+        raise BadReadings(f"readings lack column(s) {', '.join(missing)}",
+                          "send long-format rows with machine_id, sensor, ts, value")
+    out = readings.copy()
+    try:
+        out["ts"] = pd.to_datetime(out["ts"], utc=True)
+        out["value"] = pd.to_numeric(out["value"]).astype(float)
+    except (ValueError, TypeError) as exc:
+        raise BadReadings(f"readings hold an unreadable ts or value ({exc})",
+                          "send ISO 8601 timestamps with a zone and numeric values") from exc
+    out["machine_id"] = out["machine_id"].astype(str)
+    out["sensor"] = out["sensor"].astype(str)
+    out = out[np.isfinite(out["value"])]
+    if out.empty or not (out["sensor"] == "power").any():
+        raise BadReadings("readings hold no power values", "include rows with sensor 'power'")
+    return out
+
+
+def machine_attributes(frame: pd.DataFrame) -> pd.DataFrame | None:
+    """One row per machine with the attribute columns present in `frame` (None when it has none)."""
+    present = [c for c in ATTRIBUTE_COLUMNS if c in frame.columns]
+    if not present:
+        return None
+    attrs = frame.groupby("machine_id", sort=True)[present].first().reset_index()
+    attrs["machine_id"] = attrs["machine_id"].astype(str)
+    return attrs
+
+
+def minute_frame(readings: pd.DataFrame, known: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Long readings -> minute frame, with machine attributes from the readings, else from `known`."""
+    from powercast.features.aggregate import minute_frame_from_readings
+
+    sent = machine_attributes(readings)
+    if known is not None and sent is not None:
+        sent = sent.set_index("machine_id").combine_first(known.set_index("machine_id")).reset_index()
+    machines = sent if sent is not None else known
+    return minute_frame_from_readings(readings[READING_COLUMNS], machines=machines)
+
+
+def history_shortfalls(frame: pd.DataFrame, needed_minutes: int) -> dict[str, str]:
+    """Machines whose last `needed_minutes` buckets hold too few power values, with the reason."""
+    required = math.ceil(needed_minutes * MIN_COVERAGE)
+    shortfalls = {}
+    for machine_id, group in frame.groupby("machine_id", sort=True):
+        last = group["ts"].max()
+        recent = group[group["ts"] > last - pd.Timedelta(minutes=needed_minutes)]
+        have = int(recent["power"].notna().sum())
+        if have < required:
+            shortfalls[str(machine_id)] = (f"{have} of the last {needed_minutes} one-minute power buckets present, "
+                                           f"{required} needed")
+    return shortfalls
+
+
+class ForecasterModel(mlflow.pyfunc.PythonModel):
+    """pyfunc wrapper: raw recent readings in, forecast frame out."""
+
+    def __init__(self, forecaster, spec: dict, min_history: int, model_name: str,
+                 machines: pd.DataFrame | None = None):
+        self.forecaster = forecaster
+        self.spec = spec
+        self.min_history = int(min_history)
+        self.model_name = model_name
+        self.machines = machines  # attributes of the machines seen in training, used when a request lacks them
+
+    def score(self, readings: pd.DataFrame, *, skip_insufficient: bool = False) -> ScoringResult:
+        """Forecast every machine in `readings`; machines short of history raise, or are skipped and named."""
+        frame = minute_frame(normalize_readings(readings), self.machines)
+        shortfalls = history_shortfalls(frame, self.min_history)
+        if shortfalls and not skip_insufficient:
+            raise InsufficientHistory(shortfalls)
+        frame = frame[~frame["machine_id"].isin(shortfalls)]
+        if frame.empty:
+            return ScoringResult(pd.DataFrame(columns=FORECAST_COLUMNS), shortfalls)
+        try:
+            forecast = self.forecaster.predict(frame)
+        except KeyError as exc:  # a feature the model was trained with cannot be built from this input
+            raise BadReadings(f"the model needs inputs these readings do not provide ({exc})",
+                              "send machine_type and rated_power_w for machines the model has not seen") from exc
+        return ScoringResult(forecast[FORECAST_COLUMNS].reset_index(drop=True), shortfalls)
+
+    def predict(self, context, model_input, params=None):  # noqa: D401 - MLflow's signature
+        """MLflow entry point: long readings -> forecast frame with ISO 8601 times (InsufficientHistory when short)."""
+        forecast = self.score(pd.DataFrame(model_input)).forecast
+        return forecast.assign(issue_ts=forecast["issue_ts"].map(pd.Timestamp.isoformat),
+                               ts=forecast["ts"].map(pd.Timestamp.isoformat))
+
+
+def required_minutes(spec) -> int:
+    """Minutes of history a machine needs: the spec's own figure when it has one."""
+    return int(getattr(spec, "min_history", None) or getattr(spec, "history", 60))

@@ -1,0 +1,1 @@
+"""Cross-validation, metrics and the training pipeline."""

@@ -1,7 +1,10 @@
 """Accuracy benchmark: expanding-window CV of every forecaster on 14 days of 10 machines (fixed seed).
 
 Prints each model's CV metrics, its MAE ratio to persistence at the 15-minute step and over horizons 1-15,
-interval coverage, and its training wall time and peak memory (CV fits + the final refit).
+interval coverage, and its training wall time: `cv_s` (the n_windows CV fits and forecasts), `refit_s` (the final
+fit on all data), `wall_s` (the whole train_models call, which also cross-validates persistence for the ratios),
+and `peak_mb`, the peak memory traced by tracemalloc during that call (numpy and Python allocations; PyTorch's
+own CPU allocator is not traced), plus the process's peak resident memory at the end.
 Targets: XGBoost and LSTM at most 0.75 x persistence MAE over horizons 1-15, 10%-90% coverage in 0.75-0.90.
 
     PYTHONPATH=src:. python benchmarks/accuracy.py [--days 14] [--machines 10] [--windows 3] [--source synthetic]
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
 import time
 import tracemalloc
@@ -91,6 +95,8 @@ def main() -> None:
             print(f"{name}: MAE ratio to persistence over h1-15 {row['ratio_h1_15']:.3f} (target <= {TARGET_RATIO}: "
                   f"{'met' if ratio_ok else 'NOT met'}), at h15 {row['ratio_h15']:.3f}; 10-90% coverage "
                   f"{row['coverage']:.3f} (target {COVERAGE[0]}-{COVERAGE[1]}: {'met' if cover_ok else 'NOT met'})")
+    print("train_s = cv_s + refit_s per model: " + ", ".join(f"{m} {r.cv_s + r.refit_s:.0f} s" for m, r in table.iterrows()))
+    print(f"process peak resident memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
 

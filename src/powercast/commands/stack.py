@@ -1,50 +1,114 @@
-"""`powercast up|down|status`: the whole local runtime."""
+"""`powercast up|down|status`: the whole local system."""
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
 
 import typer
 
 from powercast.commands._context import settings
 from powercast.db.connection import redact
 from powercast.db.migrate import migrate
-from powercast.stack.kafka import KafkaBroker, broker_answers
-from powercast.stack.postgres import EmbeddedPostgres, check_reachable
 from powercast.errors import PowercastError
+from powercast.stack.kafka import KafkaBroker, broker_answers
+from powercast.stack.mlflow import MlflowServer, server_answers
+from powercast.stack.postgres import EmbeddedPostgres, check_reachable
+from powercast.stack.services import SERVICES_STOP_TIMEOUT, Supervisor
+from powercast.stack.system import (
+    SERVICES, UpOptions, backfill_days, latest_reading, run_step, service_definitions, wait_for_history,
+)
 from powercast.stream.topics import ensure_topics
 
 
-def up(ctx: typer.Context) -> None:
-    """Bring the local system up: PostgreSQL, schema, Kafka and topics. Prints where each part answers."""
+def up(
+    ctx: typer.Context,
+    machines: int = typer.Option(10, "--machines", "-n", min=1, help="Fleet size of the simulator."),
+    history_days: float = typer.Option(14.0, "--history-days", min=0.0,
+                                       help="Days of history to backfill on a fresh database."),
+    models: str = typer.Option("xgb", help="Models to train and compare (e.g. xgb,lstm)."),
+    windows: int = typer.Option(2, min=1, help="Cross-validation windows of the first training."),
+    infra_only: bool = typer.Option(False, "--infra-only",
+                                    help="Start PostgreSQL, Kafka and MLflow only (no services, no training)."),
+) -> None:
+    """Bring the whole system up: infrastructure, ingestor, simulator with history, features, a trained and
+    promoted model, and the forecasting service. Prints where each part answers. Safe to run again."""
     s = settings(ctx)
+    options = UpOptions(machines=machines, history_days=history_days, models=models, windows=windows)
     url = EmbeddedPostgres(s).start()
-    typer.echo(f"postgres   {redact(url)}")
     for m in migrate(url):
-        typer.echo(f"           applied {m.path.name}")
+        typer.echo(f"applied migration {m.path.name}")
     bootstrap = KafkaBroker(s).start() if s.embedded_kafka else s.bootstrap_servers
     ensure_topics(bootstrap)
-    typer.echo(f"kafka      {bootstrap}")
+    tracking = MlflowServer(s).start() if s.mlflow_tracking_uri is None else s.tracking_uri
+    if not infra_only:
+        _start_pipeline(s, options, url)
+    _print_urls(s, url, bootstrap, tracking, infra_only)
+
+
+def _start_pipeline(s, options: UpOptions, url: str) -> None:
+    supervisor = Supervisor(s)
+    now = datetime.now(timezone.utc)
+    days = backfill_days(latest_reading(url), options, now)
+    definitions = service_definitions(s, options, days)
+    supervisor.start(definitions["ingest"])
+    fresh = supervisor.pid("simulate") is None
+    supervisor.start(definitions["simulate"])
+    if fresh and days > 0:
+        typer.echo(f"backfilling {days:.2f} days of history for {options.machines} machines")
+        wait_for_history(url, now - timedelta(days=days), timeout=3600, echo=typer.echo)
+    run_step(s, "features")
+    run_step(s, "train", "--models", options.models, "--windows", str(options.windows), "--register")
+    run_step(s, "promote", "--by", "powercast up")
+    supervisor.start(definitions["serve"], timeout=180)
+
+
+def _print_urls(s, url: str, bootstrap: str, tracking: str, infra_only: bool) -> None:
+    typer.echo("")
+    typer.echo(f"postgres     {redact(url)}")
+    typer.echo(f"kafka        {bootstrap}")
+    typer.echo(f"mlflow       {tracking}")
+    if not infra_only:
+        typer.echo(f"forecasts    http://127.0.0.1:{s.serving_port}/docs")
+        typer.echo(f"ingest       http://127.0.0.1:{s.ingest_metrics_port}/metrics")
+        typer.echo(f"logs         {s.resolved_data_dir / 'logs'}")
 
 
 def down(ctx: typer.Context) -> None:
     """Stop everything `powercast up` started (data stays in the data directory)."""
     s = settings(ctx)
+    supervisor = Supervisor(s)
+    for name in ("serve", "simulate", "ingest"):
+        if supervisor.stop(name, timeout=SERVICES_STOP_TIMEOUT):
+            typer.echo(f"{name} stopped")
+    if s.mlflow_tracking_uri is None and MlflowServer(s).stop():
+        typer.echo("mlflow stopped")
     if s.embedded_kafka:
         typer.echo("kafka stopped" if KafkaBroker(s).stop() else "kafka was not running")
     typer.echo("postgres stopped" if EmbeddedPostgres(s).stop() else "postgres was not running (or is external)")
 
 
 def status(ctx: typer.Context) -> None:
-    """Tell which parts of the system run; exit 1 when one is down."""
+    """Tell which parts of the system run; exit 1 when a part of the infrastructure is down."""
     s = settings(ctx)
     healthy = True
+
+    def line(name: str, up_: bool, where: str) -> None:
+        typer.echo(f"{name:<12} {'up  ' if up_ else 'down'}  {where}")
+
     try:
         check_reachable(s.app_database_url)
-        typer.echo(f"postgres   up    {redact(s.app_database_url)}")
+        line("postgres", True, redact(s.app_database_url))
     except PowercastError:
         healthy = False
-        typer.echo(f"postgres   down  {redact(s.app_database_url)}")
+        line("postgres", False, redact(s.app_database_url))
     kafka_up = broker_answers(s.bootstrap_servers)
-    healthy &= kafka_up
-    typer.echo(f"kafka      {'up  ' if kafka_up else 'down'}  {s.bootstrap_servers}")
+    mlflow_up = server_answers(s.tracking_uri)
+    healthy &= kafka_up and mlflow_up
+    line("kafka", kafka_up, s.bootstrap_servers)
+    line("mlflow", mlflow_up, s.tracking_uri)
+    supervisor = Supervisor(s)
+    for name in SERVICES:
+        pid = supervisor.pid(name)
+        line(name, pid is not None, f"pid {pid}" if pid else str(supervisor.log_file(name)))
     if not healthy:
         raise typer.Exit(1)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from powercast.config import Settings
 from powercast.stack import process
 
+SERVICES_STOP_TIMEOUT = 60.0  # the ingestor drains and commits its batch on SIGTERM
+
 
 def http_ok(url: str, timeout: float = 2.0) -> bool:
     try:

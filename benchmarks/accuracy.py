@@ -41,9 +41,38 @@ def load_data(source: str, days: float, machines: int, seed: int) -> pd.DataFram
 
         return minute_frame(days=days, n_machines=machines, seed=seed)
     if source == "simulator":
-        raise SystemExit("the simulator source is not wired yet: generate a backfill with powercast.simulator and "
-                         "aggregate it with powercast.features.aggregate.minute_frame_from_readings")
+        return simulated_minute_frame(days, machines, seed)
     raise SystemExit(f"unknown source {source!r}")
+
+
+# Fixed end (a Thursday, 00:00 UTC) so the test windows fall on working days whatever the date of the run.
+SIMULATION_END = pd.Timestamp("2026-11-26T00:00Z")
+
+
+def simulated_minute_frame(days: float, machines: int, seed: int) -> pd.DataFrame:
+    """`days` of the simulator's fleet (no anomalies), aggregated to the minute frame like ingested data."""
+    from powercast.features.aggregate import minute_frame_from_readings
+    from powercast.simulator.engine import FleetSimulator
+    from powercast.simulator.fleet import build_fleet
+    from powercast.stream.events import SENSORS
+
+    fleet = build_fleet(machines, seed=seed)
+    simulator = FleetSimulator(fleet, seed=seed, interval_s=10, anomaly_rate=0.0)
+    end_step = int(SIMULATION_END.timestamp()) // 10
+    block = simulator.block(end_step - int(days * 86400) // 10, end_step)
+    ts = pd.to_datetime(block.steps * 10, unit="s", utc=True)
+    parts = []
+    for sensor in SENSORS:
+        values = block.series(sensor)
+        for row, machine in enumerate(fleet):
+            keep = ~pd.isna(values[row])
+            parts.append(pd.DataFrame({"machine_id": machine.machine_id, "sensor": sensor, "ts": ts[keep],
+                                       "value": values[row][keep]}))
+    frame = minute_frame_from_readings(pd.concat(parts, ignore_index=True))
+    attributes = pd.DataFrame({"machine_id": [m.machine_id for m in fleet],
+                               "machine_type": [m.machine_type for m in fleet],
+                               "rated_power_w": [m.rated_power_w for m in fleet]})
+    return frame.merge(attributes, on="machine_id", how="left")
 
 
 _FRAME: pd.DataFrame | None = None  # set before forking, inherited by each model's process
@@ -70,7 +99,8 @@ def main() -> None:
     parser.add_argument("--machines", type=int, default=10)
     parser.add_argument("--windows", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--source", default="synthetic", choices=["synthetic", "simulator"])
+    parser.add_argument("--source", default="simulator", choices=["synthetic", "simulator"],
+                        help="simulator: powercast's fleet simulator; synthetic: the test suite's generator")
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
     args = parser.parse_args()

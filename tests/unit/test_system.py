@@ -1,0 +1,36 @@
+"""`powercast up`: how much history to backfill, and how settings reach the supervised services."""
+
+from datetime import datetime, timedelta, timezone
+
+from powercast.config import Settings
+from powercast.stack.services import Supervisor
+from powercast.stack.system import UpOptions, backfill_days
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+
+
+def test_fresh_database_gets_the_whole_history():
+    assert backfill_days(None, UpOptions(history_days=14), NOW) == 14
+
+
+def test_restart_backfills_only_the_gap():
+    assert backfill_days(NOW - timedelta(hours=6), UpOptions(history_days=14), NOW) == 0.25
+
+
+def test_gap_is_capped_by_the_history_setting():
+    assert backfill_days(NOW - timedelta(days=60), UpOptions(history_days=14), NOW) == 14
+
+
+def test_readings_in_the_future_need_no_backfill():
+    assert backfill_days(NOW + timedelta(minutes=1), UpOptions(), NOW) == 0
+
+
+def test_services_see_the_parents_settings(tmp_path):
+    settings = Settings(_env_file=None, data_dir=tmp_path, kafka_port=19092, database_url="postgresql://u@h/db",
+                        mlflow_tracking_uri=None)
+    env = Supervisor(settings).settings_env()
+    assert env["POWERCAST_KAFKA_PORT"] == "19092"
+    assert env["DATABASE_URL"] == "postgresql://u@h/db"
+    assert env["POWERCAST_DATA_DIR"] == str(tmp_path)
+    assert "MLFLOW_TRACKING_URI" not in env
+    assert Settings(_env_file=None, **{k: v for k, v in settings.model_dump().items() if v is not None}) == settings

@@ -85,7 +85,8 @@ def train(
     models: str = typer.Option("xgb,lstm", "--models", help="Comma-separated: persistence, seasonal_naive, "
                                "moving_average, xgb, lstm."),
     windows: int = typer.Option(3, "--windows", min=1, help="Expanding cross-validation windows."),
-    days: float = typer.Option(None, "--days", help="Use only the last DAYS days of features."),
+    days: float = typer.Option(28.0, "--days", min=0.0,
+                               help="Train on the last DAYS days of features (bounds memory on long histories)."),
     issue_every: int = typer.Option(15, "--issue-every", min=1, help="Minutes between forecasts in a test window."),
     per_step: bool = typer.Option(False, "--per-step", help="Also print every model's metrics per horizon step."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
+import pandas as pd
 from psycopg2.extras import execute_values
 from typer.testing import CliRunner
 
@@ -18,7 +19,8 @@ CLEANUP = ("DELETE FROM features_1m WHERE machine_id LIKE 'M-%%'; DELETE FROM fe
 
 def test_train_reads_features_and_prints_the_comparison(postgres):
     env = {"DATABASE_URL": postgres.app_database_url}
-    readings = long_readings(days=1.5, n_machines=2, every_s=60)
+    recent = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=3)).normalize()  # inside train's default --days
+    readings = long_readings(days=1.5, n_machines=2, every_s=60, start=str(recent.date()))
     conn = connect(postgres.app_database_url)
     try:
         with conn.cursor() as cur:

@@ -119,3 +119,18 @@ def report_data_issues(frame: pd.DataFrame, spec: FeatureSpec, what: str) -> lis
                         "those issue times are not used for training", what, row.machine_id, spec.target, stuck,
                         spec.stuck_window)
     return short
+
+
+def training_frame(frame: pd.DataFrame, spec: FeatureSpec, model: str) -> pd.DataFrame:
+    """The machines of a checked minute frame that have the history a forecast needs (issues are logged);
+    a clear error when none has."""
+    from powercast.errors import PowercastError
+    from powercast.models.frame import check_minute_frame
+
+    frame = check_minute_frame(frame)
+    short = report_data_issues(frame, spec, f"{model} fit")
+    frame = frame[~frame["machine_id"].isin(short)]
+    if frame.empty:
+        raise PowercastError(f"{model}: no machine has the {spec.min_history} minutes of history needed",
+                             "give each machine more history")
+    return frame

@@ -26,7 +26,7 @@ from powercast.errors import PowercastError
 from powercast.features.spec import FeatureSpec
 from powercast.features.windows import default_channels, issue_index, sliding_windows
 from powercast.models.base import HORIZON, QUANTILES, Forecaster
-from powercast.models.design import Design, build_design, report_data_issues
+from powercast.models.design import Design, build_design, training_frame
 from powercast.models.frame import check_minute_frame, forecast_frame, machine_scales
 from powercast.models.lstm_net import QuantileLightning, SequenceQuantileNet
 
@@ -55,12 +55,7 @@ class LSTMForecaster(Forecaster):
 
     # -- fit ---------------------------------------------------------------------------------------------------
     def fit(self, frame: pd.DataFrame) -> LSTMForecaster:
-        frame = check_minute_frame(frame)
-        short = report_data_issues(frame, self.spec, f"{self.name} fit")
-        frame = frame[~frame["machine_id"].isin(short)]
-        if frame.empty:
-            raise PowercastError(f"{self.name}: no machine has the {self.spec.min_history} minutes of history needed",
-                                 "give each machine more history")
+        frame = training_frame(frame, self.spec, self.name)
         self.scales_ = machine_scales(frame)
         self.channels_ = default_channels(frame, self.spec)
         design = build_design(frame, self.spec, self.scales_, stride=self.stride, with_targets=True)

@@ -189,12 +189,7 @@ class KafkaBroker:
         return s.bootstrap_servers
 
     def stop(self, timeout: float = 30.0) -> bool:
-        pid = self.pid()
-        if pid is None:
-            return False
-        process.stop_group(pid, timeout=timeout)
-        self.paths.pid_file.unlink(missing_ok=True)
-        return True
+        return process.stop_pid_file(self.paths.pid_file, timeout=timeout)
 
 
 def _kafka_uuid() -> str:

@@ -93,6 +93,16 @@ def stop_group(pid: int, *, timeout: float = 30.0, sig: int = signal.SIGTERM) ->
         time.sleep(0.1)
 
 
+def stop_pid_file(pid_file: Path, *, timeout: float = 30.0) -> bool:
+    """Stop the process group whose leader `pid_file` names; False when it was not running."""
+    pid = read_pid(pid_file)
+    if pid is None:
+        return False
+    stop_group(pid, timeout=timeout)
+    pid_file.unlink(missing_ok=True)
+    return True
+
+
 def _group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)

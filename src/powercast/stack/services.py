@@ -63,12 +63,7 @@ class Supervisor:
         return proc.pid
 
     def stop(self, name: str, timeout: float = 30.0) -> bool:
-        pid = self.pid(name)
-        if pid is None:
-            return False
-        process.stop_group(pid, timeout=timeout)
-        (self.run_dir / f"{name}.pid").unlink(missing_ok=True)
-        return True
+        return process.stop_pid_file(self.run_dir / f"{name}.pid", timeout=timeout)
 
     def settings_env(self) -> dict[str, str]:
         """The settings as environment variables, so child processes see exactly what the parent saw."""

@@ -114,6 +114,18 @@ def _live(s: Settings, fleet: list[Machine], seed: int, interval: int, anomaly_r
     _report(stats, "stopped", rate=False)
 
 
+def _prepare(ctx: typer.Context, machines: int, seed: int, interval: int, producer: str, register: bool):
+    """Settings and fleet for a publishing command, after checking options, topics and the machines table."""
+    s = settings(ctx)
+    check_options(interval, producer)
+    quiet_client_logs()
+    prepare_topics(s)
+    fleet = build_fleet(machines, seed)
+    if register:
+        register_fleet(s, fleet)
+    return s, fleet
+
+
 def simulate(
     ctx: typer.Context,
     machines: int = MACHINES, seed: int = SEED, interval: int = INTERVAL, anomaly_rate: float = ANOMALY_RATE,
@@ -122,13 +134,7 @@ def simulate(
     producer: str = PRODUCER, register: bool = REGISTER,
 ) -> None:
     """Publish live readings (one per sensor every --interval seconds) until SIGTERM or Ctrl-C."""
-    s = settings(ctx)
-    check_options(interval, producer)
-    quiet_client_logs()
-    prepare_topics(s)
-    fleet = build_fleet(machines, seed)
-    if register:
-        register_fleet(s, fleet)
+    s, fleet = _prepare(ctx, machines, seed, interval, producer, register)
     _live(s, fleet, seed, interval, anomaly_rate, producer, backfill_days)
 
 
@@ -140,13 +146,7 @@ def backfill(
     producer: str = PRODUCER, register: bool = REGISTER,
 ) -> None:
     """Publish history with past timestamps as fast as the broker takes it (with a progress bar)."""
-    s = settings(ctx)
-    check_options(interval, producer)
-    quiet_client_logs()
-    prepare_topics(s)
-    fleet = build_fleet(machines, seed)
-    if register:
-        register_fleet(s, fleet)
+    s, fleet = _prepare(ctx, machines, seed, interval, producer, register)
     if then_live:
         _live(s, fleet, seed, interval, anomaly_rate, producer, days)
         return

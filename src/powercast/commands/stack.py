@@ -55,7 +55,7 @@ def _start_pipeline(s, options: UpOptions, url: str) -> None:
     supervisor.start(definitions["simulate"])
     if fresh and days > 0:
         typer.echo(f"backfilling {days:.2f} days of history for {options.machines} machines")
-        wait_for_history(url, now - timedelta(days=days), timeout=3600, echo=typer.echo)
+        wait_for_history(url, now - timedelta(days=days), timeout=3600)
     run_step(s, "features")
     run_step(s, "train", "--models", options.models, "--windows", str(options.windows), "--register")
     run_step(s, "promote", "--by", "powercast up")

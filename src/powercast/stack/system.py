@@ -70,7 +70,7 @@ def run_step(settings: Settings, *args: str) -> None:
                              "see its output above; fix it and run `powercast up` again")
 
 
-def wait_for_history(url: str, start: datetime, *, timeout: float, echo) -> None:
+def wait_for_history(url: str, start: datetime, *, timeout: float) -> None:
     """Wait until readings reach the present, with a progress bar over the backfilled span."""
     from tqdm import tqdm
 

@@ -20,12 +20,14 @@ import numpy as np
 import pandas as pd
 
 from powercast.errors import PowercastError
-from powercast.features.frame import ATTRIBUTES, SENSOR_ORDER, STATS, present_sensors, sensor_columns, to_grid
+from powercast.features.frame import (ATTRIBUTES, SENSOR_ORDER, STATS, check_minute_frame, present_sensors,
+                                      sensor_columns)
 from powercast.stream.events import SENSORS
 
 log = logging.getLogger(__name__)
 READING_COLUMNS = ["machine_id", "sensor", "ts", "value"]
 _HELD = ("", "_min", "_max", "_last")
+MINUTE_NS = 60_000_000_000
 
 
 def minute_frame_from_readings(readings: pd.DataFrame, machines: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -33,15 +35,9 @@ def minute_frame_from_readings(readings: pd.DataFrame, machines: pd.DataFrame | 
     readings = clean_readings(readings)
     if readings.empty:
         raise PowercastError("no readings to aggregate", "supply rows with machine_id, sensor, ts and value")
-    readings = readings.assign(bucket=readings["ts"].dt.floor("min"))
-    stats = (readings.groupby(["machine_id", "sensor", "bucket"], sort=True)["value"]
-             .agg(["mean", "min", "max", "std", "last", "count"]).unstack("sensor"))
-    sensors = [s for s in SENSOR_ORDER if s in stats.columns.get_level_values("sensor")]
-    wide = pd.DataFrame(index=stats.index)
-    for sensor in sensors:
-        for column, stat in zip(sensor_columns(sensor), ("mean", *STATS)):
-            wide[column] = stats[(stat, sensor)]
-    frame = hold_coarse_sensors(to_grid(wide.rename_axis(["machine_id", "ts"]).reset_index()))
+    frame = _bucket_statistics(readings)
+    check_minute_frame(frame)
+    frame = hold_coarse_sensors(frame)
     if machines is not None:
         frame = frame.merge(machines[["machine_id", *[a for a in ATTRIBUTES if a in machines.columns]]],
                             on="machine_id", how="left")
@@ -55,16 +51,73 @@ def clean_readings(readings: pd.DataFrame) -> pd.DataFrame:
         raise PowercastError(f"readings lack column(s) {missing}", f"provide long-format columns {READING_COLUMNS}")
     out = readings[READING_COLUMNS].copy()
     out["machine_id"] = out["machine_id"].astype(str)
-    out["sensor"] = out["sensor"].astype(str).str.strip().str.lower()
+    codes, names = pd.factorize(out["sensor"].astype(str))  # normalise each distinct name once, not every row
+    out["sensor"] = np.asarray([name.strip().lower() for name in names], dtype=object)[codes]
     out["ts"] = pd.to_datetime(out["ts"], utc=True).astype("datetime64[ns, UTC]")
     out["value"] = pd.to_numeric(out["value"]).astype(float)
-    unknown = sorted(set(out["sensor"]) - set(SENSORS))
+    unknown = sorted(set(out["sensor"].unique()) - set(SENSORS))
     if unknown:
         log.warning("ignoring readings of unknown sensor(s) %s (known: %s)", unknown, list(SENSORS))
         out = out[out["sensor"].isin(SENSORS)]
-    out = out[np.isfinite(out["value"])]
-    out = out.drop_duplicates(["machine_id", "sensor", "ts"], keep="first")
-    return out.sort_values(["machine_id", "sensor", "ts"], kind="stable").reset_index(drop=True)
+    return _sorted_first_of_each(out[np.isfinite(out["value"].to_numpy())])
+
+
+def _sorted_first_of_each(readings: pd.DataFrame) -> pd.DataFrame:
+    """Readings sorted by (machine_id, sensor, ts), keeping the first-sent row of each such key."""
+    machine = pd.factorize(readings["machine_id"], sort=True)[0]
+    sensor = pd.factorize(readings["sensor"], sort=True)[0]
+    ts = _nanoseconds(readings["ts"])
+    order = np.lexsort((ts, sensor, machine))  # stable: duplicates end up adjacent, the first-sent one first
+    machine, sensor, ts = machine[order], sensor[order], ts[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (machine[1:] != machine[:-1]) | (sensor[1:] != sensor[:-1]) | (ts[1:] != ts[:-1])
+    return readings.iloc[order[first]].reset_index(drop=True)
+
+
+def _nanoseconds(ts: pd.Series) -> np.ndarray:
+    """Nanoseconds since the epoch of a datetime64[ns, UTC] series."""
+    return ts.array.asi8
+
+
+def _bucket_statistics(readings: pd.DataFrame) -> pd.DataFrame:
+    """Clean, sorted readings -> the per-minute statistics of every sensor on each machine's regular grid.
+
+    Mean and std use pandas' own group kernels over the same rows in the same order as a
+    `groupby(["machine_id", "sensor", bucket])` would, so the values are bit-identical to it; min, max, last
+    and count are exact in any order."""
+    machine_codes, machine_ids = pd.factorize(readings["machine_id"], sort=True)
+    sensor_codes, sensor_names = pd.factorize(readings["sensor"], sort=True)
+    minute = _nanoseconds(readings["ts"]) // MINUTE_NS
+    starts = np.flatnonzero(np.r_[True, (machine_codes[1:] != machine_codes[:-1])
+                                  | (sensor_codes[1:] != sensor_codes[:-1]) | (minute[1:] != minute[:-1])])
+    group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(minute)]))
+    values = readings["value"].to_numpy(float)
+    by_group = pd.Series(values).groupby(group, sort=False)
+    stats = {"mean": by_group.mean().to_numpy(), "min": np.minimum.reduceat(values, starts),
+             "max": np.maximum.reduceat(values, starts), "std": by_group.std().to_numpy(),
+             "last": values[np.r_[starts[1:], len(values)] - 1], "count": np.diff(np.r_[starts, len(values)])}
+    # each machine's grid runs from its first to its last bucket (of any sensor)
+    group_machine, group_sensor, group_minute = machine_codes[starts], sensor_codes[starts], minute[starts]
+    first = np.full(len(machine_ids), np.iinfo(np.int64).max)
+    last = np.full(len(machine_ids), np.iinfo(np.int64).min)
+    np.minimum.at(first, group_machine, group_minute)
+    np.maximum.at(last, group_machine, group_minute)
+    lengths = last - first + 1
+    offset = np.r_[0, np.cumsum(lengths)[:-1]]
+    row = offset[group_machine] + group_minute - first[group_machine]
+    n = int(lengths.sum())
+    grid_minute = np.repeat(first - offset, lengths) + np.arange(n)
+    columns: dict[str, np.ndarray] = {
+        "machine_id": np.repeat(np.asarray(machine_ids, dtype=object), lengths),
+        "ts": pd.to_datetime(grid_minute * MINUTE_NS, utc=True).astype("datetime64[ns, UTC]"),
+    }
+    for sensor in [s for s in SENSOR_ORDER if s in set(sensor_names)]:
+        mine = group_sensor == sensor_names.get_loc(sensor)
+        for column, stat in zip(sensor_columns(sensor), ("mean", *STATS)):
+            filled = np.zeros(n, dtype=np.int64) if stat == "count" else np.full(n, np.nan)
+            filled[row[mine]] = stats[stat][mine]
+            columns[column] = filled
+    return pd.DataFrame(columns)
 
 
 def sampling_minutes(frame: pd.DataFrame, sensor: str) -> pd.Series:
@@ -84,10 +137,18 @@ def hold_coarse_sensors(frame: pd.DataFrame) -> pd.DataFrame:
     """Sample-and-hold for sensors sampled less often than once a minute (see the module doc).
 
     Held buckets get the last measured mean/min/max/last; their std stays NaN and their count 0."""
-    for sensor in present_sensors(frame):
-        if f"{sensor}_count" not in frame.columns:
+    sensors = [s for s in present_sensors(frame) if f"{s}_count" in frame.columns]
+    if not sensors or frame.empty:
+        return frame
+    counts = frame[[f"{s}_count" for s in sensors]]
+    # readings per measured bucket, per machine: only machines at about one reading a minute or fewer can be slow
+    per_bucket = counts.where(counts > 0).groupby(frame["machine_id"].to_numpy()).median()
+    for sensor in sensors:
+        slow = per_bucket.index[per_bucket[f"{sensor}_count"] <= 1]
+        if not len(slow):
             continue
-        for machine, minutes in sampling_minutes(frame, sensor).items():
+        candidates = frame[frame["machine_id"].isin(slow)]
+        for machine, minutes in sampling_minutes(candidates, sensor).items():
             hold = math.ceil(minutes - 1e-9) - 1
             if hold < 1:
                 continue

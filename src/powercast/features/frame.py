@@ -53,12 +53,14 @@ def to_grid(frame: pd.DataFrame, target: str = "power") -> pd.DataFrame:
     Duplicated (machine_id, ts) rows are refused. The result is sorted and has a fresh RangeIndex.
     """
     check_minute_frame(frame, target)
-    if frame.duplicated(KEY).any():
-        raise PowercastError("minute frame has duplicated (machine_id, ts) rows", "aggregate readings per minute first")
     frame = frame.assign(ts=frame["ts"].dt.tz_convert("UTC").astype("datetime64[ns, UTC]"))
-    frame = frame.sort_values(KEY, kind="stable")
     if frame.empty:
         return frame.reset_index(drop=True)
+    if _is_complete_grid(frame):  # already sorted, unique and gap-free: nothing to reindex
+        return _fill_grid_rows(frame.reset_index(drop=True))
+    if frame.duplicated(KEY).any():
+        raise PowercastError("minute frame has duplicated (machine_id, ts) rows", "aggregate readings per minute first")
+    frame = frame.sort_values(KEY, kind="stable")
     bounds = frame.groupby("machine_id", sort=True)["ts"].agg(["min", "max"])
     lengths = ((bounds["max"] - bounds["min"]) // MINUTE).astype(np.int64) + 1
     if int(lengths.sum()) == len(frame):
@@ -72,6 +74,22 @@ def to_grid(frame: pd.DataFrame, target: str = "power") -> pd.DataFrame:
         full = pd.MultiIndex.from_arrays([machines, ts], names=KEY)
         grid = frame.set_index(KEY).reindex(full).reset_index()
     return _fill_grid_rows(grid)
+
+
+def _is_complete_grid(frame: pd.DataFrame) -> bool:
+    """True when rows run machine by machine (ascending ids) and minute by minute without a gap or repeat."""
+    machine = frame["machine_id"].to_numpy()
+    if len(machine) < 2:
+        return len(machine) == 1 and isinstance(machine[0], str)
+    if not all(isinstance(m, str) for m in (machine[0], machine[-1])):
+        return False
+    minutes = frame["ts"].array.asi8 // (60 * 10**9)
+    same = machine[1:] == machine[:-1]
+    try:
+        ascending = bool((same | (machine[1:] > machine[:-1])).all())
+    except TypeError:  # ids of mixed types: let the general path sort them
+        return False
+    return ascending and bool((np.diff(minutes)[same] == 1).all())
 
 
 def _fill_grid_rows(grid: pd.DataFrame) -> pd.DataFrame:

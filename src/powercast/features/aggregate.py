@@ -21,7 +21,7 @@ import pandas as pd
 
 from powercast.errors import PowercastError
 from powercast.features.frame import (ATTRIBUTES, SENSOR_ORDER, STATS, check_minute_frame, present_sensors,
-                                      sensor_columns)
+                                      sensor_columns, to_utc)
 from powercast.stream.events import SENSORS
 
 log = logging.getLogger(__name__)
@@ -39,8 +39,18 @@ def minute_frame_from_readings(readings: pd.DataFrame, machines: pd.DataFrame | 
     check_minute_frame(frame)
     frame = hold_coarse_sensors(frame)
     if machines is not None:
-        frame = frame.merge(machines[["machine_id", *[a for a in ATTRIBUTES if a in machines.columns]]],
-                            on="machine_id", how="left")
+        frame = _with_attributes(frame, machines)
+    return frame
+
+
+def _with_attributes(frame: pd.DataFrame, machines: pd.DataFrame) -> pd.DataFrame:
+    """A left merge of the machines' attributes on machine_id (a column lookup when the ids are unique)."""
+    attributes = [a for a in ATTRIBUTES if a in machines.columns]
+    if not machines["machine_id"].is_unique:
+        return frame.merge(machines[["machine_id", *attributes]], on="machine_id", how="left")
+    by_machine = machines.set_index("machine_id")
+    for attribute in attributes:
+        frame[attribute] = frame["machine_id"].map(by_machine[attribute])
     return frame
 
 
@@ -53,7 +63,7 @@ def clean_readings(readings: pd.DataFrame) -> pd.DataFrame:
     out["machine_id"] = out["machine_id"].astype(str)
     codes, names = pd.factorize(out["sensor"].astype(str))  # normalise each distinct name once, not every row
     out["sensor"] = np.asarray([name.strip().lower() for name in names], dtype=object)[codes]
-    out["ts"] = pd.to_datetime(out["ts"], utc=True).astype("datetime64[ns, UTC]")
+    out["ts"] = to_utc(out["ts"]).astype("datetime64[ns, UTC]")
     out["value"] = pd.to_numeric(out["value"]).astype(float)
     unknown = sorted(set(out["sensor"].unique()) - set(SENSORS))
     if unknown:

@@ -15,11 +15,20 @@ from powercast.errors import PowercastError
 from powercast.stream.events import SENSORS
 
 MINUTE = pd.Timedelta(minutes=1)
+UTC_NS = pd.DatetimeTZDtype("ns", "UTC")
 STATS = ("min", "max", "std", "last", "count")
 ATTRIBUTES = ("machine_type", "rated_power_w")
 KEY = ["machine_id", "ts"]
 # Canonical column order of sensors in a minute frame: power first.
 SENSOR_ORDER = ("power", *[s for s in SENSORS if s != "power"])
+
+
+def to_utc(values: pd.Series) -> pd.Series:
+    """`pd.to_datetime(values, utc=True)`, without its parse-cache probe (which builds a Timestamp object per
+    element) when the values are timestamps with a zone already."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC")
+    return pd.to_datetime(values, utc=True)
 
 
 def sensor_columns(sensor: str) -> list[str]:
@@ -42,8 +51,15 @@ def check_minute_frame(frame: pd.DataFrame, target: str = "power") -> None:
     if not isinstance(ts.dtype, pd.DatetimeTZDtype):
         raise PowercastError("minute frame column ts must be tz-aware (UTC)",
                              "convert with pd.to_datetime(..., utc=True)")
-    if len(ts) and (ts.dt.floor("min") != ts).any():
+    if len(ts) and _off_minute(ts).any():
         raise PowercastError("minute frame ts must be minute bucket starts", "floor the timestamps to the minute")
+
+
+def _off_minute(ts: pd.Series) -> np.ndarray:
+    """True where a timestamp is not a minute start (NaT included)."""
+    if ts.dtype == UTC_NS:  # the usual dtype: integer arithmetic instead of a floor and a comparison
+        return (ts.array.asi8 % MINUTE.value != 0) | ts.isna().to_numpy()
+    return (ts.dt.floor("min") != ts).to_numpy()
 
 
 def to_grid(frame: pd.DataFrame, target: str = "power") -> pd.DataFrame:
@@ -53,7 +69,8 @@ def to_grid(frame: pd.DataFrame, target: str = "power") -> pd.DataFrame:
     Duplicated (machine_id, ts) rows are refused. The result is sorted and has a fresh RangeIndex.
     """
     check_minute_frame(frame, target)
-    frame = frame.assign(ts=frame["ts"].dt.tz_convert("UTC").astype("datetime64[ns, UTC]"))
+    if frame["ts"].dtype != UTC_NS:
+        frame = frame.assign(ts=frame["ts"].dt.tz_convert("UTC").astype(UTC_NS))
     if frame.empty:
         return frame.reset_index(drop=True)
     if _is_complete_grid(frame):  # already sorted, unique and gap-free: nothing to reindex
@@ -78,22 +95,32 @@ def to_grid(frame: pd.DataFrame, target: str = "power") -> pd.DataFrame:
 
 def _is_complete_grid(frame: pd.DataFrame) -> bool:
     """True when rows run machine by machine (ascending ids) and minute by minute without a gap or repeat."""
+    if not is_sorted_by_machine_and_ts(frame):
+        return False
+    machine = frame["machine_id"].to_numpy()
+    same = machine[1:] == machine[:-1]
+    return bool((np.diff(frame["ts"].array.asi8)[same] == MINUTE.value).all())
+
+
+def is_sorted_by_machine_and_ts(frame: pd.DataFrame) -> bool:
+    """True when the rows are strictly ascending by (machine_id, ts): sorted, and no key repeats. A cheap
+    check that lets callers skip a sort and a duplicate search on frames that are already in order."""
     machine = frame["machine_id"].to_numpy()
     if len(machine) < 2:
         return len(machine) == 1 and isinstance(machine[0], str)
-    if not all(isinstance(m, str) for m in (machine[0], machine[-1])):
+    ts = frame["ts"]
+    if ts.isna().any() or not all(isinstance(m, str) for m in (machine[0], machine[-1])):
         return False
-    minutes = frame["ts"].array.asi8 // (60 * 10**9)
     same = machine[1:] == machine[:-1]
     try:
-        ascending = bool((same | (machine[1:] > machine[:-1])).all())
-    except TypeError:  # ids of mixed types: let the general path sort them
+        later_machine = machine[1:] > machine[:-1]
+    except TypeError:  # ids of mixed types: let the caller's general path sort them
         return False
-    return ascending and bool((np.diff(minutes)[same] == 1).all())
+    return bool((later_machine | (same & (np.diff(ts.array.asi8) > 0))).all())
 
 
 def _fill_grid_rows(grid: pd.DataFrame) -> pd.DataFrame:
-    counts = [c for c in grid.columns if c.endswith("_count")]
+    counts = [c for c in grid.columns if c.endswith("_count") and grid[c].dtype != np.int64]  # int64: no gaps
     if counts:
         grid[counts] = grid[counts].fillna(0).astype(np.int64)
     attributes = [c for c in ATTRIBUTES if c in grid.columns]

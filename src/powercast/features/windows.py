@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from powercast.errors import PowercastError
-from powercast.features.frame import MINUTE, present_sensors, to_grid
+from powercast.features.frame import MINUTE, present_sensors, to_grid, to_utc
 from powercast.features.quality import InsufficientHistory
 from powercast.features.spec import FeatureSpec
 
@@ -33,7 +33,7 @@ def issue_index(frame: pd.DataFrame, issue_times: Sequence[pd.Timestamp] | pd.Da
         times = pd.DatetimeIndex(pd.to_datetime(list(issue_times), utc=True))
         index = pd.DataFrame({"machine_id": np.repeat(machines, len(times)),
                               "issue_ts": np.tile(times.to_numpy(), len(machines))})
-    index["issue_ts"] = pd.to_datetime(index["issue_ts"], utc=True).astype("datetime64[ns, UTC]")
+    index["issue_ts"] = to_utc(index["issue_ts"]).astype("datetime64[ns, UTC]")
     if (index["issue_ts"].dt.floor("min") != index["issue_ts"]).any():
         raise PowercastError("issue times must be minute boundaries", "floor them to the minute")
     return index.reset_index(drop=True)

@@ -87,16 +87,20 @@ def _feature_rows(features: pd.DataFrame, index: pd.DataFrame) -> np.ndarray:
 
 def _relative_inputs(table: pd.DataFrame, spec: FeatureSpec, anchor: np.ndarray, scale: np.ndarray) -> pd.DataFrame:
     levels, spreads = _level_and_spread_columns(spec, list(table.columns))
-    out = table.drop(columns=[c for c in RAW_W_COLUMNS if c in table.columns])
+    names = [c for c in table.columns if c not in RAW_W_COLUMNS]
+    at = {c: i for i, c in enumerate(names)}
+    values = table[names].to_numpy(np.float64, copy=True)  # one array, not a column assignment per feature
+    extra = {}
     with np.errstate(invalid="ignore", divide="ignore"):
         for c in levels:
-            out[c] = (table[c].to_numpy() - anchor) / scale
+            values[:, at[c]] = (values[:, at[c]] - anchor) / scale
         for c in spreads:
-            out[c] = table[c].to_numpy() / scale
-        out[f"{spec.target}_level"] = anchor / scale
+            values[:, at[c]] = values[:, at[c]] / scale
+        extra[f"{spec.target}_level"] = anchor / scale
     if "rated_power_w" in table:
-        out["log_rated_power"] = np.log10(table["rated_power_w"].clip(lower=1))
-    return out.astype(np.float32)
+        extra["log_rated_power"] = np.log10(table["rated_power_w"].clip(lower=1).to_numpy(np.float64))
+    values = np.column_stack([values, *extra.values()]) if extra else values
+    return pd.DataFrame(values.astype(np.float32), columns=[*names, *extra])
 
 
 def report_data_issues(frame: pd.DataFrame, spec: FeatureSpec, what: str) -> list[str]:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from powercast.errors import PowercastError
+from powercast.features.frame import is_sorted_by_machine_and_ts
 from powercast.models.base import FORECAST_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -34,9 +35,12 @@ def check_minute_frame(frame: pd.DataFrame, what: str = "minute frame") -> pd.Da
         raise PowercastError(f"{what} is empty", "load some history first (powercast features)")
     if not isinstance(frame["ts"].dtype, pd.DatetimeTZDtype):
         raise PowercastError(f"{what}: ts must be tz-aware UTC timestamps", "convert with pd.to_datetime(..., utc=True)")
-    if frame.duplicated(["machine_id", "ts"]).any():
+    if is_sorted_by_machine_and_ts(frame):  # the usual case: spare the duplicate search and the sort
+        frame = frame.reset_index(drop=True)
+    elif frame.duplicated(["machine_id", "ts"]).any():
         raise PowercastError(f"{what} holds duplicate (machine_id, ts) rows", "aggregate to one row per minute first")
-    frame = frame.sort_values(["machine_id", "ts"], kind="stable").reset_index(drop=True)
+    else:
+        frame = frame.sort_values(["machine_id", "ts"], kind="stable").reset_index(drop=True)
     frame["machine_id"] = frame["machine_id"].astype(str)
     frame["power"] = pd.to_numeric(frame["power"], errors="coerce").astype(float)
     return frame

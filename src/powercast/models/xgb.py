@@ -85,10 +85,8 @@ class XGBoostForecaster(Forecaster):
         scales = {**machine_scales(frame), **self.scales_}
         design = build_design(frame, self.spec, scales, index=issue_index(frame, issue_times))
         n = len(design.X)
-        steps = np.tile(np.arange(1, self.horizon + 1), n)
-        # a sensor absent now but present at fit time becomes NaN inputs (the trees route missing values)
-        X = _with_step(design.X.iloc[np.repeat(np.arange(n), self.horizon)], steps).reindex(columns=self.feature_names_)
-        relative = self.booster_.predict(X).reshape(n, self.horizon, 3)
+        X = _step_matrix(design.X, self.feature_names_, self.horizon)
+        relative = self.booster_.predict(X, validate_features=False).reshape(n, self.horizon, 3)
         watts = design.to_watts(np.sort(relative, axis=-1))
         _warn_unanchored(self.name, design)
         pairs = list(design.index.itertuples(index=False, name=None))
@@ -111,6 +109,19 @@ def _sample_steps(n: int, horizon: int, per_issue: int, seed: int) -> tuple[np.n
 def _with_step(X: pd.DataFrame, steps: np.ndarray) -> pd.DataFrame:
     out = X.reset_index(drop=True)
     out["step"] = steps.astype(np.float32)
+    return out
+
+
+def _step_matrix(X: pd.DataFrame, feature_names: list[str], horizon: int) -> np.ndarray:
+    """float32 inputs [n * horizon, features] in the booster's column order: each issue's row once per step
+    1..horizon, with the step in its column. A feature absent from X (a sensor present at fit time only) is NaN:
+    the trees route missing values. A numpy array spares XGBoost the DataFrame conversion on every request."""
+    n = len(X)
+    out = np.full((n * horizon, len(feature_names)), np.nan, dtype=np.float32)
+    source = X.columns.get_indexer(feature_names)
+    present = np.flatnonzero(source >= 0)
+    out[:, present] = np.repeat(X.to_numpy(np.float32)[:, source[present]], horizon, axis=0)
+    out[:, feature_names.index("step")] = np.tile(np.arange(1, horizon + 1), n)
     return out
 
 

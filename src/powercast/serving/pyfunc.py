@@ -19,6 +19,7 @@ from mlflow.models import ModelSignature
 from mlflow.types.schema import ColSpec, Schema
 
 from powercast.errors import PowercastError
+from powercast.features.frame import to_utc
 from powercast.models.base import FORECAST_COLUMNS
 
 READING_COLUMNS = ["machine_id", "sensor", "ts", "value"]
@@ -75,7 +76,7 @@ def normalize_readings(readings: pd.DataFrame) -> pd.DataFrame:
                           "send long-format rows with machine_id, sensor, ts, value")
     out = readings.copy()
     try:
-        out["ts"] = pd.to_datetime(out["ts"], utc=True)
+        out["ts"] = to_utc(out["ts"])
         out["value"] = pd.to_numeric(out["value"]).astype(float)
     except (ValueError, TypeError) as exc:
         raise BadReadings(f"readings hold an unreadable ts or value ({exc})",
@@ -112,15 +113,11 @@ def minute_frame(readings: pd.DataFrame, known: pd.DataFrame | None = None) -> p
 def history_shortfalls(frame: pd.DataFrame, needed_minutes: int) -> dict[str, str]:
     """Machines whose last `needed_minutes` buckets hold too few power values, with the reason."""
     required = math.ceil(needed_minutes * MIN_COVERAGE)
-    shortfalls = {}
-    for machine_id, group in frame.groupby("machine_id", sort=True):
-        last = group["ts"].max()
-        recent = group[group["ts"] > last - pd.Timedelta(minutes=needed_minutes)]
-        have = int(recent["power"].notna().sum())
-        if have < required:
-            shortfalls[str(machine_id)] = (f"{have} of the last {needed_minutes} one-minute power buckets present, "
-                                           f"{required} needed")
-    return shortfalls
+    last = frame.groupby("machine_id", sort=True)["ts"].transform("max")
+    counted = (frame["ts"] > last - pd.Timedelta(minutes=needed_minutes)) & frame["power"].notna()
+    have = counted.groupby(frame["machine_id"], sort=True).sum()
+    return {str(machine_id): f"{int(n)} of the last {needed_minutes} one-minute power buckets present, "
+                             f"{required} needed" for machine_id, n in have[have < required].items()}
 
 
 class ForecasterModel(mlflow.pyfunc.PythonModel):

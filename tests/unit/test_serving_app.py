@@ -72,6 +72,20 @@ def test_forecast_for_each_machine(client, registry):
     assert client.get("/health").json()["model_version"] == "1"
 
 
+def test_columns_give_the_same_forecast_as_readings(client, registry):
+    registry.version = "1"
+    client.holder.refresh()
+    rows = _body(machines=2)["readings"]
+    columns = {name: [row[name] for row in rows] for name in rows[0]}
+    by_rows = client.post("/forecast", json={"readings": rows})
+    by_columns = client.post("/forecast", json={"columns": columns})
+    assert by_columns.status_code == 200, by_columns.text
+    assert by_columns.json() == by_rows.json()
+    assert client.post("/forecast", json={"readings": rows, "columns": columns}).status_code == 422
+    schema = client.get("/openapi.json").json()["components"]["schemas"]
+    assert {"Reading", "ReadingColumns"} <= set(schema)
+
+
 def test_too_little_data_gives_422_naming_the_machine(client, registry):
     registry.version = "1"
     client.holder.refresh()

@@ -1,7 +1,8 @@
 """The forecasting service's HTTP API (FastAPI): forecasts on request, stored forecasts, health.
 
-OpenAPI page at `/docs`. Errors: too little recent data or unreadable readings -> 422 with the machines and
-reasons; no champion registered (or registry down before the first load) -> 503 with the reason.
+OpenAPI page at `/docs`. `POST /forecast` takes the readings as a list of objects or as parallel arrays
+(`powercast.serving.forecast_request`). Errors: too little recent data or unreadable readings -> 422 with the
+machines and reasons; no champion registered (or registry down before the first load) -> 503 with the reason.
 """
 
 from __future__ import annotations
@@ -12,26 +13,13 @@ from datetime import datetime
 import pandas as pd
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from powercast.models.base import HORIZON
 from powercast.serving.champion import ChampionHolder, NoModel
 from powercast.serving.fleet import FleetScheduler
+from powercast.serving.forecast_request import ForecastRequest, readings_frame
 from powercast.serving.pyfunc import BadReadings, InsufficientHistory
-
-
-class Reading(BaseModel):
-    machine_id: str
-    sensor: str = Field(description="power, temperature, vibration or pressure")
-    ts: datetime = Field(description="ISO 8601 with a zone")
-    value: float
-    machine_type: str | None = None
-    rated_power_w: float | None = None
-
-
-class ForecastRequest(BaseModel):
-    readings: list[Reading] = Field(description="Recent readings (long format) of one or more machines; "
-                                                "at least the model's history window of power readings each")
 
 
 class ForecastPoint(BaseModel):
@@ -61,19 +49,6 @@ class Health(BaseModel):
     loaded_at: datetime | None = None
     reason: str | None = None
     last_fleet_run: dict | None = None
-
-
-def readings_frame(request: ForecastRequest) -> pd.DataFrame:
-    rows = request.readings
-    frame = pd.DataFrame({
-        "machine_id": [r.machine_id for r in rows], "sensor": [r.sensor for r in rows],
-        "ts": pd.to_datetime([r.ts for r in rows], utc=True), "value": [r.value for r in rows],
-    })
-    for attr in ("machine_type", "rated_power_w"):
-        values = [getattr(r, attr) for r in rows]
-        if any(v is not None for v in values):
-            frame[attr] = values
-    return frame
 
 
 def machine_forecasts(forecast: pd.DataFrame, model_name: str, model_version: str) -> list[MachineForecast]:
@@ -148,9 +123,10 @@ def create_app(holder: ChampionHolder, database_url: str | None = None, *, poll_
     def forecast(request: ForecastRequest) -> ForecastResponse:
         """Forecast each machine in the readings from the minute after its last reading."""
         loaded = holder.current
-        if not request.readings:
+        readings = readings_frame(request)
+        if readings.empty:
             raise BadReadings("no readings sent", "send the recent readings of at least one machine")
-        result = loaded.model.score(readings_frame(request))
+        result = loaded.model.score(readings)
         return ForecastResponse(forecasts=machine_forecasts(result.forecast, loaded.name, loaded.version))
 
     @app.get("/forecasts/{machine_id}", response_model=MachineForecast,

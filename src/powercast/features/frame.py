@@ -51,11 +51,11 @@ def check_minute_frame(frame: pd.DataFrame, target: str = "power") -> None:
     if not isinstance(ts.dtype, pd.DatetimeTZDtype):
         raise PowercastError("minute frame column ts must be tz-aware (UTC)",
                              "convert with pd.to_datetime(..., utc=True)")
-    if len(ts) and _off_minute(ts).any():
+    if len(ts) and off_minute(ts).any():
         raise PowercastError("minute frame ts must be minute bucket starts", "floor the timestamps to the minute")
 
 
-def _off_minute(ts: pd.Series) -> np.ndarray:
+def off_minute(ts: pd.Series) -> np.ndarray:
     """True where a timestamp is not a minute start (NaT included)."""
     if ts.dtype == UTC_NS:  # the usual dtype: integer arithmetic instead of a floor and a comparison
         return (ts.array.asi8 % MINUTE.value != 0) | ts.isna().to_numpy()

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from powercast.errors import PowercastError
-from powercast.features.frame import MINUTE, present_sensors, to_grid, to_utc
+from powercast.features.frame import MINUTE, off_minute, present_sensors, to_grid, to_utc
 from powercast.features.quality import InsufficientHistory
 from powercast.features.spec import FeatureSpec
 
@@ -34,7 +34,7 @@ def issue_index(frame: pd.DataFrame, issue_times: Sequence[pd.Timestamp] | pd.Da
         index = pd.DataFrame({"machine_id": np.repeat(machines, len(times)),
                               "issue_ts": np.tile(times.to_numpy(), len(machines))})
     index["issue_ts"] = to_utc(index["issue_ts"]).astype("datetime64[ns, UTC]")
-    if (index["issue_ts"].dt.floor("min") != index["issue_ts"]).any():
+    if off_minute(index["issue_ts"]).any():
         raise PowercastError("issue times must be minute boundaries", "floor them to the minute")
     return index.reset_index(drop=True)
 

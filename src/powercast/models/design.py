@@ -25,6 +25,7 @@ from powercast.features.windows import targets, training_index
 
 log = logging.getLogger(__name__)
 RAW_W_COLUMNS = ("rated_power_w",)
+_MINUTES_KEY = 1 << 40  # more minutes than any timestamp holds: machine * _MINUTES_KEY + minute is unique
 
 
 @dataclass
@@ -80,9 +81,18 @@ def build_design(frame: pd.DataFrame, spec: FeatureSpec, scales: dict[str, float
 
 def _feature_rows(features: pd.DataFrame, index: pd.DataFrame) -> np.ndarray:
     """Row of `features` holding the feature row of each issue (bucket issue_ts - 1 min); -1 when absent."""
-    keys = pd.MultiIndex.from_arrays([features["machine_id"].astype(str), features["ts"]])
-    wanted = pd.MultiIndex.from_arrays([index["machine_id"].astype(str), index["issue_ts"] - MINUTE])
-    return keys.get_indexer(wanted)
+    machines = pd.Index(pd.unique(features["machine_id"].astype(str)))
+    keys, _ = _minute_keys(machines.get_indexer(features["machine_id"].astype(str)), features["ts"])
+    wanted, valid = _minute_keys(machines.get_indexer(index["machine_id"].astype(str)), index["issue_ts"] - MINUTE)
+    return np.where(valid, pd.Index(keys).get_indexer(wanted), -1)
+
+
+def _minute_keys(machine_codes: np.ndarray, ts: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """One integer per (machine, minute) (a hash lookup is much cheaper than a MultiIndex); valid is False for
+    an unknown machine or a time that is not a minute start."""
+    ns = ts.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    valid = (machine_codes >= 0) & (ns % MINUTE.value == 0) & ts.notna().to_numpy()
+    return machine_codes * _MINUTES_KEY + ns // MINUTE.value, valid
 
 
 def _relative_inputs(table: pd.DataFrame, spec: FeatureSpec, anchor: np.ndarray, scale: np.ndarray) -> pd.DataFrame:

@@ -113,11 +113,17 @@ def minute_frame(readings: pd.DataFrame, known: pd.DataFrame | None = None) -> p
 def history_shortfalls(frame: pd.DataFrame, needed_minutes: int) -> dict[str, str]:
     """Machines whose last `needed_minutes` buckets hold too few power values, with the reason."""
     required = math.ceil(needed_minutes * MIN_COVERAGE)
-    last = frame.groupby("machine_id", sort=True)["ts"].transform("max")
-    counted = (frame["ts"] > last - pd.Timedelta(minutes=needed_minutes)) & frame["power"].notna()
-    have = counted.groupby(frame["machine_id"], sort=True).sum()
-    return {str(machine_id): f"{int(n)} of the last {needed_minutes} one-minute power buckets present, "
-                             f"{required} needed" for machine_id, n in have[have < required].items()}
+    codes, machines = pd.factorize(frame["machine_id"], sort=True)
+    known = codes >= 0
+    codes = codes[known]
+    ns = frame["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)[known]  # NaT: the smallest int64
+    last = np.full(len(machines), np.iinfo(np.int64).min)
+    np.maximum.at(last, codes, ns)
+    window = pd.Timedelta(minutes=needed_minutes).value
+    counted = (ns > last[codes] - window) & frame["power"].notna().to_numpy()[known]
+    have = np.bincount(codes, weights=counted, minlength=len(machines)).astype(int)
+    return {str(machines[i]): f"{have[i]} of the last {needed_minutes} one-minute power buckets present, "
+                              f"{required} needed" for i in np.flatnonzero(have < required)}
 
 
 class ForecasterModel(mlflow.pyfunc.PythonModel):

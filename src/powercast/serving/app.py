@@ -10,9 +10,10 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 from fastapi import FastAPI, HTTPException
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from powercast.models.base import HORIZON
@@ -52,17 +53,24 @@ class Health(BaseModel):
 
 
 def machine_forecasts(forecast: pd.DataFrame, model_name: str, model_version: str) -> list[MachineForecast]:
+    """One MachineForecast per (machine, issue time) of a forecast frame, points in step order."""
+    forecast = forecast.sort_values(["machine_id", "issue_ts", "step"], kind="stable")
+    machines = forecast["machine_id"].astype(str).to_numpy()
+    issues, times = forecast["issue_ts"].tolist(), forecast["ts"].tolist()
+    steps = forecast["step"].to_numpy(np.int64)
+    yhat, lo, hi = (forecast[c].to_numpy(float) for c in ("yhat", "yhat_lo", "yhat_hi"))
+    starts = [i for i in range(len(forecast)) if i == 0 or (machines[i], issues[i]) != (machines[i - 1], issues[i - 1])]
     out = []
-    for (machine_id, issue_ts), part in forecast.groupby(["machine_id", "issue_ts"], sort=True):
-        points = [ForecastPoint(step=int(r.step), ts=r.ts, yhat=float(r.yhat), yhat_lo=_opt(r.yhat_lo),
-                                yhat_hi=_opt(r.yhat_hi)) for r in part.sort_values("step").itertuples()]
-        out.append(MachineForecast(machine_id=str(machine_id), issue_ts=issue_ts, model_name=model_name,
+    for start, stop in zip(starts, [*starts[1:], len(forecast)]):
+        points = [ForecastPoint(step=int(steps[i]), ts=times[i], yhat=float(yhat[i]), yhat_lo=_opt(lo[i]),
+                                yhat_hi=_opt(hi[i])) for i in range(start, stop)]
+        out.append(MachineForecast(machine_id=machines[start], issue_ts=issues[start], model_name=model_name,
                                    model_version=str(model_version), points=points))
     return out
 
 
-def _opt(value) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)
+def _opt(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
 
 
 def health_of(loaded, last) -> Health:
@@ -120,14 +128,16 @@ def create_app(holder: ChampionHolder, database_url: str | None = None, *, poll_
 
     @app.post("/forecast", response_model=ForecastResponse,
               responses={422: {"description": "too little recent data"}, 503: {"description": "no model"}})
-    def forecast(request: ForecastRequest) -> ForecastResponse:
+    def forecast(request: ForecastRequest) -> Response:
         """Forecast each machine in the readings from the minute after its last reading."""
         loaded = holder.current
         readings = readings_frame(request)
         if readings.empty:
             raise BadReadings("no readings sent", "send the recent readings of at least one machine")
         result = loaded.model.score(readings)
-        return ForecastResponse(forecasts=machine_forecasts(result.forecast, loaded.name, loaded.version))
+        response = ForecastResponse(forecasts=machine_forecasts(result.forecast, loaded.name, loaded.version))
+        # already validated: serialise it directly instead of letting FastAPI dump, re-validate and encode it
+        return Response(response.model_dump_json(), media_type="application/json")
 
     @app.get("/forecasts/{machine_id}", response_model=MachineForecast,
              responses={404: {"description": "no forecast stored for this machine"}})

@@ -94,9 +94,15 @@ def machine_attributes(frame: pd.DataFrame) -> pd.DataFrame | None:
     present = [c for c in ATTRIBUTE_COLUMNS if c in frame.columns]
     if not present:
         return None
-    attrs = frame.groupby("machine_id", sort=True)[present].first().reset_index()
-    attrs["machine_id"] = attrs["machine_id"].astype(str)
-    return attrs
+    codes, machines = pd.factorize(frame["machine_id"], sort=True)
+    attrs = {"machine_id": np.asarray(machines.astype(str), dtype=object)}
+    for column in present:  # each machine's first non-missing value, as groupby().first() gives it
+        values = frame[column]
+        valid = np.flatnonzero(values.notna().to_numpy() & (codes >= 0))
+        found, first = np.unique(codes[valid], return_index=True)
+        firsts = pd.Series(values.to_numpy()[valid[first]], index=found).reindex(range(len(machines))).to_numpy()
+        attrs[column] = np.where(pd.isna(firsts), None, firsts) if firsts.dtype == object else firsts
+    return pd.DataFrame(attrs)
 
 
 def minute_frame(readings: pd.DataFrame, known: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -143,7 +149,8 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
         shortfalls = history_shortfalls(frame, self.min_history)
         if shortfalls and not skip_insufficient:
             raise InsufficientHistory(shortfalls)
-        frame = frame[~frame["machine_id"].isin(shortfalls)]
+        if shortfalls:
+            frame = frame[~frame["machine_id"].isin(shortfalls)]
         if frame.empty:
             return ScoringResult(pd.DataFrame(columns=FORECAST_COLUMNS), shortfalls)
         try:

@@ -1,12 +1,15 @@
 """Latency of the forecasting service against the model's bare predict time, measured side by side.
 
-    PYTHONPATH=src:. python benchmarks/serving.py [--model xgb] [--requests 300] [--fleet 100]
+    PYTHONPATH=src:. python benchmarks/serving.py [--model xgb] [--requests 300] [--fleet 100] [--shapes readings columns]
 
 1. Trains the chosen forecaster on synthetic history and wraps it exactly as the registry does
    (`powercast.serving.pyfunc.ForecasterModel`).
 2. Runs the real service (FastAPI + uvicorn, in a thread on a free loopback port) and sends `--requests`
    sequential `POST /forecast` requests for one machine (its last 70 minutes of 10-second readings, four
-   sensors); reports p50/p99 over HTTP next to the bare `forecaster.predict` on that machine's minute frame.
+   sensors), in each request shape of `--shapes` (`readings`: a list of objects; `columns`: parallel arrays),
+   alternating the shapes request by request. The body is JSON-encoded once up front: the client's encoding is
+   not the service's latency. Reports p50/p99 over HTTP next to the in-process `score` (the same work without
+   HTTP) and the bare `forecaster.predict` on that machine's minute frame, timed in the same loop.
 3. Scores a fleet of `--fleet` machines the way the per-minute loop does (long readings -> minute frame ->
    predict) and reports the time next to the bare predict of the same fleet.
 
@@ -16,6 +19,7 @@ Targets: p99 < 50 ms for one machine; the fleet of 100 machines in < 5 s.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import threading
@@ -51,13 +55,21 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q))
 
 
-def bare_predict_ms(forecaster, frame: pd.DataFrame, repeats: int) -> list[float]:
+def timed_ms(call, repeats: int) -> list[float]:
     out = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        forecaster.predict(frame)
+        call()
         out.append((time.perf_counter() - t0) * 1000)
     return out
+
+
+def request_bodies(readings: pd.DataFrame, shapes: list[str]) -> dict[str, bytes]:
+    """The JSON body of one forecast request in each shape (`readings`: objects, `columns`: parallel arrays)."""
+    readings = readings.assign(ts=readings["ts"].map(pd.Timestamp.isoformat))
+    documents = {"readings": {"readings": readings.to_dict(orient="records")},
+                 "columns": {"columns": {name: readings[name].tolist() for name in readings.columns}}}
+    return {shape: json.dumps(documents[shape]).encode() for shape in shapes}
 
 
 def start_service(model) -> tuple[str, object]:
@@ -83,6 +95,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--fleet", type=int, default=100)
     parser.add_argument("--train-days", type=float, default=3.0)
+    parser.add_argument("--shapes", nargs="+", choices=["readings", "columns"], default=["readings", "columns"],
+                        help="request shapes to time (readings: a list of objects; columns: parallel arrays)")
     parser.add_argument("--database-url", default=None,
                         help="a migrated powercast database: also time the real per-minute round (read recent "
                              "readings, score, upsert forecasts); the fleet's readings are inserted there first")
@@ -106,25 +120,32 @@ def main() -> None:
 
     one = ten_second_readings(1, minutes, seed=11, end=end)
     one_frame = minute_frame(one)
-    one = one.assign(ts=one["ts"].map(pd.Timestamp.isoformat))
-    body = {"readings": one.to_dict(orient="records")}
+    bodies = request_bodies(one, args.shapes)
     url, server = start_service(model)
-    latencies = []
+    latencies: dict[str, list[float]] = {shape: [] for shape in bodies}
+    scored, bare_one = [], []
     with httpx.Client(base_url=url, timeout=30) as client:
         for i in range(args.requests + 20):
-            t0 = time.perf_counter()
-            response = client.post("/forecast", json=body)
-            elapsed = (time.perf_counter() - t0) * 1000
-            response.raise_for_status()
-            if i >= 20:  # warm-up
-                latencies.append(elapsed)
+            for shape, body in bodies.items():
+                t0 = time.perf_counter()
+                response = client.post("/forecast", content=body, headers={"content-type": "application/json"})
+                elapsed = (time.perf_counter() - t0) * 1000
+                response.raise_for_status()
+                if i >= 20:  # warm-up
+                    latencies[shape].append(elapsed)
+            if i >= 20 and i % 4 == 0:  # the same work without HTTP, and the bare model, in the same loop
+                scored += timed_ms(lambda: model.score(one), 1)
+                bare_one += timed_ms(lambda: forecaster.predict(one_frame), 1)
     server.should_exit = True
-    bare_one = bare_predict_ms(forecaster, one_frame, 50)
-    print(f"\none machine ({len(one)} readings in the request, {args.requests} sequential requests)")
-    print(f"  POST /forecast   p50 {percentile(latencies, 50):7.1f} ms   p99 {percentile(latencies, 99):7.1f} ms"
-          f"   (target p99 < 50 ms)")
-    print(f"  bare predict     p50 {statistics.median(bare_one):7.1f} ms   p99 {percentile(bare_one, 99):7.1f} ms")
-    print(f"  ratio p50 HTTP / bare predict: {percentile(latencies, 50) / statistics.median(bare_one):.1f}x")
+    print(f"\none machine ({len(one)} readings in the request, {args.requests} sequential requests per shape)")
+    for shape, values in latencies.items():
+        print(f"  POST /forecast ({shape:8s}) p50 {percentile(values, 50):7.1f} ms   p99 {percentile(values, 99):7.1f} ms"
+              f"   (target p99 < 50 ms)")
+    print(f"  score, no HTTP           p50 {percentile(scored, 50):7.1f} ms   p99 {percentile(scored, 99):7.1f} ms")
+    print(f"  bare predict             p50 {percentile(bare_one, 50):7.1f} ms   p99 {percentile(bare_one, 99):7.1f} ms")
+    for shape, values in latencies.items():
+        print(f"  ratio HTTP ({shape}) / bare predict: p50 {percentile(values, 50) / percentile(bare_one, 50):.1f}x"
+              f"   p99 {percentile(values, 99) / percentile(bare_one, 99):.1f}x")
 
     fleet = ten_second_readings(args.fleet, minutes, seed=12, end=end)
     fleet_frame = minute_frame(fleet)
@@ -133,7 +154,7 @@ def main() -> None:
         t0 = time.perf_counter()
         result = model.score(fleet, skip_insufficient=True)
         rounds.append(time.perf_counter() - t0)
-    bare_fleet = [ms / 1000 for ms in bare_predict_ms(forecaster, fleet_frame, 3)]
+    bare_fleet = [ms / 1000 for ms in timed_ms(lambda: forecaster.predict(fleet_frame), 3)]
     print(f"\nfleet of {args.fleet} machines ({len(fleet)} readings, {len(result.forecast)} forecast rows, "
           f"{len(result.skipped)} skipped)")
     print(f"  score (readings -> minute frame -> predict)  median {statistics.median(rounds):6.2f} s"

@@ -60,8 +60,10 @@ def history(postgres):
 
 def _train(frame, settings, run_name):
     from powercast.features.spec import FeatureSpec
+    from powercast.training.holdout import training_part
     from powercast.training.pipeline import train_models
 
+    frame = training_part(frame, HOLDOUT_HOURS)  # as `powercast train` does: promotion judges on unseen hours
     report = train_models(frame, ["xgb"], n_windows=2, spec=FeatureSpec(), params={"xgb": {"n_estimators": 80}})
     return report, track_and_register(report, settings, frame=frame, n_windows=2, run_name=run_name,
                                       triggered_by="test")
@@ -94,6 +96,7 @@ def test_train_promote_rollback_and_serve(mlflow, history):
     decision = promote(mlflow, margin=0.02, hours=HOLDOUT_HOURS, triggered_by="test", until=END)
     assert decision.record.outcome == "promoted", decision.record.reason
     assert decision.record.persistence_mae > decision.record.challenger_mae
+    assert decision.record.holdout_start > pd.Timestamp(decision.record.details["trained_through"]["challenger"])
     assert _aliases(mlflow) == {CHAMPION_ALIAS: first.version, CHALLENGER_ALIAS: None,
                                 PREVIOUS_CHAMPION_ALIAS: None}
 

@@ -56,6 +56,18 @@ def test_a_sensor_missing_at_scoring_time_still_gives_forecasts(fitted, week, na
     assert len(forecast) == 4 * 15 and forecast["yhat"].notna().all()
 
 
+@pytest.mark.parametrize("name", MODELS)
+def test_a_machine_new_to_the_model_gets_forecasts_from_its_readings(fitted, week, name):
+    issue = FRIDAY + pd.Timedelta(hours=10, minutes=40)
+    known = week[week["ts"] < issue]
+    renamed = known.assign(machine_id="NEW-" + known["machine_id"])  # no learned profile, no fitted scale
+    forecast = fitted[name].predict(renamed).set_index("machine_id")
+    assert forecast[["yhat", "yhat_lo", "yhat_hi"]].notna().all().all()
+    last = renamed.groupby("machine_id")["power"].last()
+    first_step = forecast.loc[forecast["step"] == 1, "yhat"]
+    assert (abs(first_step - last[first_step.index]) < 0.25 * last[first_step.index]).all(), first_step.to_dict()
+
+
 def test_lstm_training_is_seeded(train_frame, fitted, week):
     from powercast.models.lstm import LSTMForecaster
 
@@ -63,3 +75,12 @@ def test_lstm_training_is_seeded(train_frame, fitted, week):
     issue = FRIDAY + pd.Timedelta(hours=11)
     history = week[week["ts"] < issue]
     np.testing.assert_allclose(again.predict(history)["yhat"], fitted["lstm"].predict(history)["yhat"], rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_forecasts_anticipate_a_scheduled_break_before_it_shows(fitted, week, name):
+    issue = FRIDAY + pd.Timedelta(hours=11, minutes=55)  # the lunch break starts at 12:00 every weekday
+    forecast = fitted[name].predict(week[week["ts"] < issue], issue_times=[issue])
+    by_step = forecast.pivot(index="machine_id", columns="step", values="yhat")
+    before, during = by_step[[1, 2, 3]].mean(axis=1), by_step[list(range(8, 16))].mean(axis=1)
+    assert (during < 0.6 * before).all(), pd.DataFrame({"before": before, "during": during}).to_dict()

@@ -7,7 +7,7 @@ import pytest
 
 from powercast.errors import PowercastError
 from powercast.serving.pyfunc import ForecasterModel, minute_frame
-from powercast.training.holdout import evaluation_frame, holdout_issue_times
+from powercast.training.holdout import evaluation_frame, holdout_issue_times, training_part, unseen_window
 from powercast.training.promotion_log import _json_safe
 from powercast.training.tracking import readings_example
 from tests.mlops.fakes import LastValue, long_readings
@@ -29,6 +29,32 @@ def test_issue_times_cover_the_last_hours_and_leave_room_for_the_horizon():
 def test_a_holdout_shorter_than_the_horizon_is_refused():
     with pytest.raises(PowercastError, match="--hours"):
         holdout_issue_times(_frame(), hours=0.2, horizon=15)
+
+
+def test_issue_times_start_no_earlier_than_asked():
+    frame = _frame()
+    not_before = frame["ts"].max() - pd.Timedelta(minutes=59, seconds=30)
+    times = holdout_issue_times(frame, hours=3, horizon=15, every=5, not_before=not_before)
+    assert times[0] == not_before.ceil("min")
+
+
+def test_training_part_keeps_the_latest_hours_back():
+    frame = _frame(minutes=240)
+    part = training_part(frame, holdout_hours=1)
+    assert part["ts"].max() == frame["ts"].max() - pd.Timedelta(minutes=60)
+    assert training_part(frame, 0) is frame
+    with pytest.raises(PowercastError, match="--holdout-hours"):
+        training_part(frame, holdout_hours=5)
+
+
+def test_the_holdout_starts_after_the_newest_training_data():
+    until = pd.Timestamp("2026-11-18 15:00", tz="UTC")
+    assert unseen_window(until, 6, [None, None], 15) == pytest.approx(6)
+    assert unseen_window(until, 6, [until - pd.Timedelta(hours=8)], 15) == pytest.approx(6)
+    newest = until - pd.Timedelta(hours=2, minutes=1)
+    assert unseen_window(until, 6, [until - pd.Timedelta(hours=5), newest], 15) == pytest.approx(2)
+    with pytest.raises(PowercastError, match="--holdout-hours"):
+        unseen_window(until, 6, [until - pd.Timedelta(minutes=20)], 15)
 
 
 def test_evaluation_frame_attaches_the_actual_of_each_target_bucket():

@@ -15,9 +15,9 @@ import pytest
 
 from powercast.features.aggregate import minute_frame_from_readings
 from powercast.features.spec import FeatureSpec
-from powercast.models.design import build_design
+from powercast.models.design import FUTURE_COLUMNS, build_design
 from powercast.models.frame import machine_scales
-from powercast.models.xgb import XGBoostForecaster, _with_step
+from powercast.models.xgb import XGBoostForecaster, _future_rows, _with_step
 from powercast.serving.pyfunc import ForecasterModel
 from tests.synthetic import long_readings, make_profiles
 from tests.synthetic import minute_frame as synthetic_minute_frame
@@ -33,13 +33,13 @@ def forecaster() -> XGBoostForecaster:
     return XGBoostForecaster(n_estimators=15, stride=10, early_stopping_rounds=5).fit(train)
 
 
-def _readings(every_s: int, sensors=SENSORS, seed: int = 21) -> pd.DataFrame:
+def _readings(every_s: int, sensors=SENSORS, seed: int = 21, prefix: str = "S-") -> pd.DataFrame:
     readings = long_readings(days=4 / 24, n_machines=2, seed=seed, every_s=every_s, sensors=sensors,
                              start=START.isoformat())
     profiles = {p.machine_id: p for p in make_profiles(2, np.random.default_rng(seed))}
     readings["machine_type"] = readings["machine_id"].map(lambda m: profiles[m].machine_type)
     readings["rated_power_w"] = readings["machine_id"].map(lambda m: profiles[m].rated_power_w)
-    return readings.assign(machine_id="S-" + readings["machine_id"])  # not machines the model was fitted on
+    return readings.assign(machine_id=prefix + readings["machine_id"])  # S-: not machines the model was fitted on
 
 
 def _irregular() -> pd.DataFrame:
@@ -55,20 +55,23 @@ def _coarse_power() -> pd.DataFrame:
     return pd.concat([power, others], ignore_index=True)
 
 
-CASES = {"10-second": lambda: _readings(10), "irregular": _irregular, "5-minute power meter": _coarse_power}
+CASES = {"10-second": lambda: _readings(10), "irregular": _irregular, "5-minute power meter": _coarse_power,
+         "machines the load profile knows": lambda: _readings(10, prefix="")}
 
 
 def _training_inputs(forecaster: XGBoostForecaster, readings: pd.DataFrame) -> dict[str, np.ndarray]:
     """Per machine, the booster inputs of the issue at ISSUE as training builds them (all issues, whole history)."""
     attributes = readings.groupby("machine_id")[["machine_type", "rated_power_w"]].first().reset_index()
     frame = minute_frame_from_readings(readings, machines=attributes)
-    design = build_design(frame, forecaster.spec, machine_scales(frame), stride=1)
+    scales = {**machine_scales(frame), **forecaster.scales_}  # a fitted machine keeps the scale it was trained with
+    design = build_design(frame, forecaster.spec, scales, stride=1, profile=forecaster.profile_)
     out = {}
     for machine in sorted(frame["machine_id"].unique()):
         row = np.flatnonzero((design.index["machine_id"] == machine) & (design.index["issue_ts"] == ISSUE))
         assert len(row) == 1, "the issue must be a training issue of the whole history"
         steps = np.arange(1, forecaster.horizon + 1)
-        rows = _with_step(design.X.iloc[np.repeat(row, forecaster.horizon)], steps)
+        rows = _with_step(design.X.iloc[np.repeat(row, forecaster.horizon)], steps,
+                          _future_rows(design, np.repeat(row, forecaster.horizon), steps))
         out[machine] = rows.reindex(columns=forecaster.feature_names_).to_numpy(np.float32)
     return out
 
@@ -100,3 +103,6 @@ def test_served_inputs_equal_the_training_inputs(case, forecaster, monkeypatch):
     np.testing.assert_array_equal(served, np.concatenate([expected[m] for m in machines]))
     lags = [forecaster.feature_names_.index(f"power_lag_{k}") for k in FeatureSpec().lags]
     assert np.isfinite(served[:, lags]).all()  # real history, not an all-missing row that matches trivially
+    profile = [forecaster.feature_names_.index(c) for c in FUTURE_COLUMNS]
+    known = set(machines) <= set(forecaster.profile_.sums)
+    assert np.isfinite(served[:, profile]).all() == known  # the profile's known future, or missing for a new machine

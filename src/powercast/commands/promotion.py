@@ -21,7 +21,8 @@ def promote(
     ctx: typer.Context,
     margin: float = typer.Option(DEFAULT_MARGIN, help="Relative MAE improvement over the champion required "
                                                       "(0.02 = 2%)."),
-    hours: float = typer.Option(DEFAULT_HOURS, help="Length of the most recent holdout, in hours."),
+    hours: float = typer.Option(DEFAULT_HOURS, help="Length of the most recent holdout, in hours; it starts after "
+                                                    "the newest training data of both models."),
     triggered_by: str = typer.Option(None, "--by", help="Who or what triggers the decision (default: cli:<user>)."),
 ) -> None:
     """Evaluate champion and challenger on the latest holdout; promote the challenger when it wins."""
@@ -34,10 +35,10 @@ def promote(
                f"champion {('v' + rec.champion_version) if rec.champion_version else 'none'} MAE "
                f"{_f(rec.champion_mae)}, persistence MAE {_f(rec.persistence_mae)}")
     typer.echo(f"  {rec.reason}")
+    typer.echo(f"  holdout {rec.holdout_start:%Y-%m-%d %H:%M} .. {rec.holdout_end:%H:%M} UTC (issue times), "
+               f"after both models' training data")
     typer.echo(f"  champion now: {('v' + rec.new_champion_version) if rec.new_champion_version else 'none'} "
                f"(decision #{result.record_id})")
-    if result.holdout_seen_in_training:
-        typer.echo(f"  note: the holdout overlaps the training data of: {', '.join(result.holdout_seen_in_training)}")
 
 
 def rollback(

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from powercast.commands._context import settings
+from powercast.training.holdout import DEFAULT_HOLDOUT_HOURS
 from powercast.training.pipeline import TrainingReport
 
 SUMMARY_COLUMNS = [("mae", "MAE W"), ("rmse", "RMSE W"), ("smape", "sMAPE %"), ("mase", "MASE"),
@@ -87,6 +88,9 @@ def train(
     windows: int = typer.Option(3, "--windows", min=1, help="Expanding cross-validation windows."),
     days: float = typer.Option(28.0, "--days", min=0.0,
                                help="Train on the last DAYS days of features (bounds memory on long histories)."),
+    holdout_hours: float = typer.Option(DEFAULT_HOLDOUT_HOURS, "--holdout-hours", min=0.0,
+                                        help="Keep the most recent HOURS out of training, so `powercast promote` "
+                                             "judges the new model on data it has not seen (0: train on all)."),
     issue_every: int = typer.Option(15, "--issue-every", min=1, help="Minutes between forecasts in a test window."),
     per_step: bool = typer.Option(False, "--per-step", help="Also print every model's metrics per horizon step."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
@@ -94,10 +98,11 @@ def train(
                                   help="Log the run to MLflow and register the best model as the challenger "
                                        "[default: when the MLflow server answers]."),
 ) -> None:
-    """Cross-validate the models on the minute features in the database, refit them on all of it and print the
-    comparison (ratio to persistence: below 1 beats it)."""
+    """Cross-validate the models on the minute features in the database, refit them on all of it (but the latest
+    --holdout-hours) and print the comparison (ratio to persistence: below 1 beats it)."""
     from powercast.features.store import load_minute_frame
     from powercast.models.registry import parse_model_names
+    from powercast.training.holdout import training_part
     from powercast.training.pipeline import train_models
 
     names = parse_model_names(models)
@@ -110,6 +115,7 @@ def train(
     if note:
         typer.echo(note, err=True)
     frame = load_minute_frame(settings(ctx).app_database_url, start=start)
+    frame = training_part(frame, holdout_hours)
     report = train_models(frame, names, n_windows=windows, issue_every=issue_every, progress=not as_json)
     tracked = track_and_register(report, settings(ctx), frame=frame, n_windows=windows) if track else None
     print_report(report, windows, as_json, per_step, "cross-validation (database features)")

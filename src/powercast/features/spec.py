@@ -7,7 +7,9 @@ exactly the features it was trained on.
 Conventions (for the row at bucket `ts`, i.e. the feature row of a forecast issued at `ts + 1 min`):
 - lag `k` is the target's value `k` minutes before the issue time: lag 1 is bucket `ts` itself;
 - a moving window `w` covers the last `w` buckets `ts - (w - 1) .. ts`;
-- delta `k` is `value(ts) - value(ts - k)`.
+- delta `k` is `value(ts) - value(ts - k)`;
+- `profile_slot` is the slot width in minutes of the learned time-of-week load profile the models look up at
+  each future minute (`powercast.features.profile`); 0 turns it off.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class FeatureSpec:
     sensor_windows: tuple[int, ...] = (5, 15)
     stuck_window: int = 10
     shift_starts: tuple[int, ...] = (6, 14, 22)
+    profile_slot: int = 10
 
     def __post_init__(self) -> None:
         for name in ("lags", "windows", "deltas", "sensors", "sensor_windows", "shift_starts"):
@@ -46,6 +49,8 @@ class FeatureSpec:
             raise ValueError("FeatureSpec needs history >= 1, horizon >= 1 and stuck_window >= 2")
         if not self.shift_starts or any(not 0 <= h < 24 for h in self.shift_starts):
             raise ValueError(f"FeatureSpec.shift_starts must be hours 0-23, got {self.shift_starts}")
+        if self.profile_slot < 0 or (self.profile_slot and 1440 % self.profile_slot):
+            raise ValueError(f"FeatureSpec.profile_slot must be 0 (off) or divide a day, got {self.profile_slot}")
         if list(self.shift_starts) != sorted(set(self.shift_starts)):
             raise ValueError(f"FeatureSpec.shift_starts must be increasing, got {self.shift_starts}")
 

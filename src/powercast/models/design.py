@@ -7,6 +7,10 @@ before T). A global model over machines of very different size learns better in 
 - power levels (lags, moving averages) enter as (level - anchor) / scale, spreads and deltas as value / scale,
   the anchor itself as anchor / scale; everything else (other sensors, time, attributes) as derived;
 - targets are (y - anchor) / scale, and forecasts are mapped back with anchor + scale * output.
+
+Known-future inputs (`Design.future`, one row per forecast step) come from the machine's learned load profile
+(`powercast.features.profile`): the typical relative load at the step's minute, its change since the last
+observed minute, and its gap to the current level.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import pandas as pd
 
 from powercast.features.derive import derive_features, feature_columns
 from powercast.features.frame import MINUTE
+from powercast.features.profile import LoadProfile
 from powercast.features.quality import quality_report
 from powercast.features.spec import FeatureSpec
 from powercast.features.windows import targets, training_index
@@ -26,6 +31,7 @@ from powercast.features.windows import targets, training_index
 log = logging.getLogger(__name__)
 RAW_W_COLUMNS = ("rated_power_w",)
 _MINUTES_KEY = 1 << 40  # more minutes than any timestamp holds: machine * _MINUTES_KEY + minute is unique
+FUTURE_COLUMNS = ("profile", "profile_change", "profile_gap")
 
 
 @dataclass
@@ -38,6 +44,7 @@ class Design:
     scale: np.ndarray  # [n] W
     stuck: np.ndarray  # [n] bool: the power sensor repeated one non-zero value for spec.stuck_window minutes
     y: np.ndarray | None = None  # [n, horizon] W, NaN where the bucket is missing
+    future: np.ndarray | None = None  # [n, horizon, len(FUTURE_COLUMNS)] known-future inputs, None without a profile
 
     def relative_targets(self) -> np.ndarray:
         return (self.y - self.anchor[:, None]) / self.scale[:, None]
@@ -56,8 +63,10 @@ def _level_and_spread_columns(spec: FeatureSpec, columns: list[str]) -> tuple[li
 
 
 def build_design(frame: pd.DataFrame, spec: FeatureSpec, scales: dict[str, float],
-                 index: pd.DataFrame | None = None, stride: int = 1, with_targets: bool = False) -> Design:
-    """Inputs (and optionally targets) for `index` issues, default every `stride` minutes with full history."""
+                 index: pd.DataFrame | None = None, stride: int = 1, with_targets: bool = False,
+                 profile: LoadProfile | None = None, leave_day_out: bool = False) -> Design:
+    """Inputs (and optionally targets) for `index` issues, default every `stride` minutes with full history;
+    with a `profile`, also the known-future inputs (`leave_day_out` for training rows)."""
     features = derive_features(frame, spec)
     if index is None:
         index = training_index(features, spec, stride=stride, complete=False)
@@ -76,7 +85,29 @@ def build_design(frame: pd.DataFrame, spec: FeatureSpec, scales: dict[str, float
     flat = table[stuck_column].to_numpy() > 0 if stuck_column in table else np.zeros(len(table), dtype=bool)
     stuck = flat & (anchor != 0)  # a machine switched off reads a flat 0 W: that is real, not a stuck sensor
     y = targets(features, index, spec.horizon, target=spec.target) if with_targets else None
-    return Design(index=index, X=X, anchor=anchor, scale=scale, stuck=stuck, y=y)
+    future = None if profile is None else future_inputs(profile, index, anchor / scale, spec.horizon, leave_day_out)
+    return Design(index=index, X=X, anchor=anchor, scale=scale, stuck=stuck, y=y, future=future)
+
+
+def fit_profile(frame: pd.DataFrame, spec: FeatureSpec, scales: dict[str, float]) -> LoadProfile | None:
+    """The machines' load profile for the known-future inputs; None when the spec turns it off."""
+    if not spec.profile_slot:
+        return None
+    return LoadProfile.fit(frame, scales, target=spec.target, slot_minutes=spec.profile_slot)
+
+
+def future_inputs(profile: LoadProfile, index: pd.DataFrame, level: np.ndarray, horizon: int,
+                  leave_day_out: bool = False) -> np.ndarray:
+    """[n, horizon, 3]: the profile at each step's minute, minus the profile at the last observed minute, and
+    minus the current relative level."""
+    n = len(index)
+    machines = index["machine_id"].to_numpy()
+    issue = pd.DatetimeIndex(index["issue_ts"])
+    steps = pd.to_timedelta(np.arange(horizon), unit="min")
+    at_steps = pd.DatetimeIndex(np.repeat(issue.to_numpy(), horizon)) + np.tile(steps, n)
+    ahead = profile.lookup(np.repeat(machines, horizon), at_steps, leave_day_out).reshape(n, horizon)
+    now = profile.lookup(machines, issue - MINUTE, leave_day_out)
+    return np.stack([ahead, ahead - now[:, None], ahead - level[:, None]], axis=-1).astype(np.float32)
 
 
 def _feature_rows(features: pd.DataFrame, index: pd.DataFrame) -> np.ndarray:

@@ -2,7 +2,8 @@
 
 Inputs per issue: the last `history` minutes of the sensors present (power relative to the last observed value
 and the machine's power scale, other sensors standardised, plus a 0/1 channel for missing power buckets) and
-the derived feature row of the one FeatureSpec (`powercast.models.design`). Targets are relative too, and the
+the derived feature row of the one FeatureSpec (`powercast.models.design`), followed by the known-future inputs of
+every step (the machine's learned load profile at that minute). Targets are relative too, and the
 loss is the pinball loss over all steps and the three quantiles. Training is seeded; early stopping watches a
 time-ordered validation split (the last `validation_share` of issue times) and keeps the best epoch. It runs
 on the GPU when one is present (`accelerator="auto"`), else on the CPU with `num_threads` threads (default 1:
@@ -26,7 +27,7 @@ from powercast.errors import PowercastError
 from powercast.features.spec import FeatureSpec
 from powercast.features.windows import default_channels, issue_index, sliding_windows
 from powercast.models.base import HORIZON, QUANTILES, Forecaster
-from powercast.models.design import Design, build_design, training_frame
+from powercast.models.design import Design, build_design, fit_profile, training_frame
 from powercast.models.frame import check_minute_frame, forecast_frame, machine_scales
 from powercast.models.lstm_net import QuantileLightning, SequenceQuantileNet
 
@@ -58,7 +59,10 @@ class LSTMForecaster(Forecaster):
         frame = training_frame(frame, self.spec, self.name)
         self.scales_ = machine_scales(frame)
         self.channels_ = default_channels(frame, self.spec)
-        design = build_design(frame, self.spec, self.scales_, stride=self.stride, with_targets=True)
+        profile = fit_profile(frame, self.spec, self.scales_)
+        design = build_design(frame, self.spec, self.scales_, stride=self.stride, with_targets=True,
+                              profile=profile, leave_day_out=True)
+        self.profile_ = profile.compact() if profile is not None else None
         keep = np.isfinite(design.anchor) & ~design.stuck & np.isfinite(design.y).any(axis=1)
         if keep.sum() < 50:
             raise PowercastError(f"{self.name}: only {int(keep.sum())} usable training issues",
@@ -73,8 +77,15 @@ class LSTMForecaster(Forecaster):
         self.net_ = self._train(sequence, features, target, train)
         return self
 
+    def _feature_matrix(self, design: Design) -> np.ndarray:
+        """The derived feature row of each issue, then its known-future inputs for every step (flattened)."""
+        X = design.X[self.feature_names_].to_numpy(np.float32)
+        if design.future is None:
+            return X
+        return np.concatenate([X, design.future.reshape(len(X), -1)], axis=1)
+
     def _fit_normalisation(self, frame: pd.DataFrame, design: Design) -> None:
-        X = design.X.to_numpy(np.float64)
+        X = self._feature_matrix(design).astype(np.float64)
         self.feature_mean_ = np.nan_to_num(np.nanmean(X, axis=0)).astype(np.float32)
         self.feature_std_ = np.nan_to_num(np.nanstd(X, axis=0), nan=1.0).astype(np.float32)
         self.feature_std_[self.feature_std_ < 1e-6] = 1.0
@@ -91,7 +102,7 @@ class LSTMForecaster(Forecaster):
         others = (windows[..., 1:] - self.channel_mean_) / self.channel_std_
         missing = np.isnan(windows[..., :1]).astype(np.float32)
         sequence = np.nan_to_num(np.concatenate([power[..., None], others, missing], axis=-1)).astype(np.float32)
-        X = design.X[self.feature_names_].to_numpy(np.float32)
+        X = self._feature_matrix(design)
         features = np.nan_to_num((X - self.feature_mean_) / self.feature_std_).astype(np.float32)
         return sequence, features
 
@@ -137,7 +148,8 @@ class LSTMForecaster(Forecaster):
             if channel not in frame:
                 frame = frame.assign(**{channel: np.nan})
         scales = {**machine_scales(frame), **self.scales_}
-        design = build_design(frame, self.spec, scales, index=issue_index(frame, issue_times))
+        design = build_design(frame, self.spec, scales, index=issue_index(frame, issue_times),
+                              profile=getattr(self, "profile_", None))
         for column in set(self.feature_names_) - set(design.X.columns):
             design.X[column] = np.nan
         sequence, features = self._inputs(frame, design)
@@ -160,7 +172,8 @@ class LSTMForecaster(Forecaster):
 def _subset(design: Design, keep: np.ndarray) -> Design:
     return Design(index=design.index[keep].reset_index(drop=True), X=design.X[keep].reset_index(drop=True),
                   anchor=design.anchor[keep], scale=design.scale[keep], stuck=design.stuck[keep],
-                  y=None if design.y is None else design.y[keep])
+                  y=None if design.y is None else design.y[keep],
+                  future=None if design.future is None else design.future[keep])
 
 
 class _threads:

@@ -8,7 +8,10 @@ booster per round); fifteen per-step boosters cost fifteen times as much for the
 is minutes per fit on two cores. The booster uses `reg:quantileerror` with `quantile_alpha = [lo, 0.5, hi]`, so
 one model gives the median and the 10%-90% band; quantiles are sorted so they never cross. Early stopping watches the last `validation_share` of issue times
 (time-ordered, never shuffled). Inputs and targets are relative to the last observed power and the machine's
-power scale (see `powercast.models.design`), which lets one global model serve machines of any size.
+power scale (see `powercast.models.design`), which lets one global model serve machines of any size. Each row
+also carries the known-future inputs of its step (the machine's learned load profile at the target minute). A
+machine the profile has not seen gets NaN there and the trees' default branches; `profile_dropout` > 0 blanks a
+seeded share of training rows to train those branches too (off by default: it costs accuracy on known machines).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from powercast.errors import PowercastError
 from powercast.features.spec import FeatureSpec
 from powercast.features.windows import issue_index
 from powercast.models.base import HORIZON, QUANTILES, Forecaster
-from powercast.models.design import Design, build_design, training_frame
+from powercast.models.design import FUTURE_COLUMNS, Design, build_design, fit_profile, training_frame
 from powercast.models.frame import check_minute_frame, forecast_frame, machine_scales
 
 log = logging.getLogger(__name__)
@@ -38,7 +41,7 @@ class XGBoostForecaster(Forecaster):
     def __init__(self, spec: FeatureSpec | None = None, n_estimators: int = 200, learning_rate: float = 0.1,
                  max_depth: int = 7, min_child_weight: float = 5.0, subsample: float = 0.8,
                  colsample_bytree: float = 0.8, max_bin: int = 64, stride: int = 2, steps_per_issue: int = 2,
-                 early_stopping_rounds: int = 20,
+                 early_stopping_rounds: int = 20, profile_dropout: float = 0.0,
                  validation_share: float = 0.15, n_jobs: int | None = 1, seed: int = 0,
                  horizon: int = HORIZON, quantiles: tuple[float, float] = QUANTILES):
         super().__init__(horizon=horizon, quantiles=quantiles)
@@ -51,6 +54,7 @@ class XGBoostForecaster(Forecaster):
         self.stride = stride
         self.steps_per_issue = min(steps_per_issue, horizon)
         self.early_stopping_rounds = early_stopping_rounds
+        self.profile_dropout = profile_dropout
         self.validation_share = validation_share
         self.n_jobs = n_jobs
         self.seed = seed
@@ -58,14 +62,17 @@ class XGBoostForecaster(Forecaster):
     def fit(self, frame: pd.DataFrame) -> XGBoostForecaster:
         frame = training_frame(frame, self.spec, self.name)
         self.scales_ = machine_scales(frame)
-        design = build_design(frame, self.spec, self.scales_, stride=self.stride, with_targets=True)
+        profile = fit_profile(frame, self.spec, self.scales_)
+        design = build_design(frame, self.spec, self.scales_, stride=self.stride, with_targets=True,
+                              profile=profile, leave_day_out=True)
+        self.profile_ = profile.compact() if profile is not None else None
         usable = np.isfinite(design.anchor) & ~design.stuck
         if usable.sum() < 50:
             raise PowercastError(f"{self.name}: only {int(usable.sum())} usable training issues",
                                  "give more history (at least a few hours per machine)")
-        self.feature_names_ = [*design.X.columns, "step"]
         rows, steps = _sample_steps(len(design.X), self.horizon, self.steps_per_issue, self.seed)
-        X = _with_step(design.X.iloc[rows], steps)
+        X = _with_step(design.X.iloc[rows], steps, _future_rows(design, rows, steps, self.profile_dropout, self.seed))
+        self.feature_names_ = list(X.columns)
         target = design.relative_targets()[rows, steps - 1]
         in_train = _time_ordered_split(design.index["issue_ts"], self.validation_share)[rows]
         ok = usable[rows] & np.isfinite(target)
@@ -83,9 +90,10 @@ class XGBoostForecaster(Forecaster):
             raise PowercastError(f"{self.name} is not fitted", "call fit(frame) first")
         frame = check_minute_frame(frame)
         scales = {**machine_scales(frame), **self.scales_}
-        design = build_design(frame, self.spec, scales, index=issue_index(frame, issue_times))
+        design = build_design(frame, self.spec, scales, index=issue_index(frame, issue_times),
+                              profile=getattr(self, "profile_", None))
         n = len(design.X)
-        X = _step_matrix(design.X, self.feature_names_, self.horizon)
+        X = _step_matrix(design.X, self.feature_names_, self.horizon, design.future)
         relative = self.booster_.predict(X, validate_features=False).reshape(n, self.horizon, 3)
         watts = design.to_watts(np.sort(relative, axis=-1))
         _warn_unanchored(self.name, design)
@@ -95,7 +103,8 @@ class XGBoostForecaster(Forecaster):
     def params(self) -> dict:
         return {**super().params(), **self.booster_params, "stride": self.stride,
                 "steps_per_issue": self.steps_per_issue,
-                "early_stopping_rounds": self.early_stopping_rounds, "validation_share": self.validation_share,
+                "early_stopping_rounds": self.early_stopping_rounds, "profile_dropout": self.profile_dropout,
+                "validation_share": self.validation_share,
                 "seed": self.seed, "spec": self.spec.to_dict()}
 
 
@@ -106,22 +115,43 @@ def _sample_steps(n: int, horizon: int, per_issue: int, seed: int) -> tuple[np.n
     return np.repeat(np.arange(n), per_issue), steps.ravel()
 
 
-def _with_step(X: pd.DataFrame, steps: np.ndarray) -> pd.DataFrame:
+def _future_rows(design: Design, rows: np.ndarray, steps: np.ndarray, dropout: float = 0.0,
+                 seed: int = 0) -> np.ndarray | None:
+    """Each (issue row, step)'s known-future inputs; with `dropout`, a seeded share of rows gets NaN so the trees
+    learn what to do for a machine the profile has not seen."""
+    if design.future is None:
+        return None
+    future = design.future[rows, steps - 1].copy()
+    if dropout > 0:
+        future[np.random.default_rng([seed, 1]).random(len(future)) < dropout] = np.nan
+    return future
+
+
+def _with_step(X: pd.DataFrame, steps: np.ndarray, future: np.ndarray | None = None) -> pd.DataFrame:
     out = X.reset_index(drop=True)
     out["step"] = steps.astype(np.float32)
+    if future is not None:
+        for i, name in enumerate(FUTURE_COLUMNS):
+            out[name] = future[:, i]
     return out
 
 
-def _step_matrix(X: pd.DataFrame, feature_names: list[str], horizon: int) -> np.ndarray:
+def _step_matrix(X: pd.DataFrame, feature_names: list[str], horizon: int,
+                 future: np.ndarray | None = None) -> np.ndarray:
     """float32 inputs [n * horizon, features] in the booster's column order: each issue's row once per step
-    1..horizon, with the step in its column. A feature absent from X (a sensor present at fit time only) is NaN:
-    the trees route missing values. A numpy array spares XGBoost the DataFrame conversion on every request."""
+    1..horizon, with the step in its column and that step's known-future inputs (`future` [n, horizon, k]).
+    A feature absent from X (a sensor present at fit time only) is NaN: the trees route missing values.
+    A numpy array spares XGBoost the DataFrame conversion on every request."""
     n = len(X)
     out = np.full((n * horizon, len(feature_names)), np.nan, dtype=np.float32)
     source = X.columns.get_indexer(feature_names)
     present = np.flatnonzero(source >= 0)
     out[:, present] = np.repeat(X.to_numpy(np.float32)[:, source[present]], horizon, axis=0)
     out[:, feature_names.index("step")] = np.tile(np.arange(1, horizon + 1), n)
+    if future is not None:
+        for i, name in enumerate(FUTURE_COLUMNS):
+            if name in feature_names:
+                out[:, feature_names.index(name)] = future[:, :, i].reshape(-1)
     return out
 
 

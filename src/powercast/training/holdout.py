@@ -1,4 +1,9 @@
-"""Score several forecasters on the same most recent holdout, with the metric code training uses."""
+"""Score several forecasters on the same most recent holdout, with the metric code training uses.
+
+The holdout is only fair when no compared model was trained on it: `powercast train` leaves the most recent
+hours out of training (`training_part`), and promotion starts the holdout after the newest training data of
+the models it compares (`unseen_window`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from powercast.errors import PowercastError
+
+DEFAULT_HOLDOUT_HOURS = 6.0  # kept out of training by `powercast train`, judged on by `powercast promote`
 
 
 @dataclass(frozen=True)
@@ -26,21 +33,56 @@ class Holdout:
         return self.issue_times[-1]
 
 
-def holdout_issue_times(frame: pd.DataFrame, hours: float, horizon: int, every: int = 5) -> list[pd.Timestamp]:
-    """Issue times every `every` minutes over the last `hours`, leaving room for the full horizon to be observed."""
+def holdout_issue_times(frame: pd.DataFrame, hours: float, horizon: int, every: int = 5,
+                        not_before: pd.Timestamp | None = None) -> list[pd.Timestamp]:
+    """Issue times every `every` minutes over the last `hours` (and from `not_before` on), leaving room for the
+    full horizon to be observed."""
     end = frame["ts"].max() + pd.Timedelta(minutes=1)
     last_issue = (end - pd.Timedelta(minutes=horizon)).floor("min")
     first_issue = (end - pd.Timedelta(hours=hours)).ceil("min")
+    if not_before is not None:
+        first_issue = max(first_issue, not_before.ceil("min"))
     if last_issue <= first_issue:
-        raise PowercastError(f"the holdout of {hours:g} h is shorter than the {horizon}-minute horizon",
-                             "use more hours (--hours)")
+        raise PowercastError(f"the holdout from {first_issue} to the last reading ({end}) is shorter than the "
+                             f"{horizon}-minute horizon", "use more hours (--hours) or let newer readings arrive")
     return list(pd.date_range(first_issue, last_issue, freq=f"{every}min"))
 
 
-def make_holdout(frame: pd.DataFrame, hours: float, horizon: int, every: int = 5) -> Holdout:
+def training_part(frame: pd.DataFrame, holdout_hours: float) -> pd.DataFrame:
+    """The minute frame without its most recent `holdout_hours` (kept back to judge the model on); all of it
+    for 0."""
+    if holdout_hours <= 0 or frame.empty:
+        return frame
+    cut = frame["ts"].max() + pd.Timedelta(minutes=1) - pd.Timedelta(hours=holdout_hours)
+    part = frame[frame["ts"] < cut]
+    if part.empty:
+        raise PowercastError(f"all the data falls inside the {holdout_hours:g} h kept back for promotion",
+                             "load more history or pass a smaller --holdout-hours")
+    return part
+
+
+def unseen_window(until: pd.Timestamp, hours: float, trained_through: list[pd.Timestamp | None],
+                  horizon: int) -> float:
+    """Hours of the holdout ending at `until`: at most `hours`, and starting after the newest training data of
+    the compared models, so none of them is judged on minutes it was fitted on."""
+    start = until - pd.Timedelta(hours=hours)
+    newest = max((t for t in trained_through if t is not None), default=None)
+    if newest is not None and newest >= start:
+        start = newest + pd.Timedelta(minutes=1)
+    unseen = (until - start) / pd.Timedelta(hours=1)
+    if unseen * 60 < 2 * horizon:
+        raise PowercastError(
+            f"only {max(unseen * 60, 0):.0f} minutes of readings after the models' training data "
+            f"(trained through {newest}): too few to judge them",
+            "let newer readings arrive, or train with a larger --holdout-hours (it keeps the latest hours back)")
+    return unseen
+
+
+def make_holdout(frame: pd.DataFrame, hours: float, horizon: int, every: int = 5,
+                 not_before: pd.Timestamp | None = None) -> Holdout:
     if frame.empty:
         raise PowercastError("no readings in the holdout window", "ingest recent readings or use more hours (--hours)")
-    return Holdout(frame, holdout_issue_times(frame, hours, horizon, every))
+    return Holdout(frame, holdout_issue_times(frame, hours, horizon, every, not_before))
 
 
 def evaluation_frame(forecast: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:

@@ -73,6 +73,11 @@ def train_models(frame: pd.DataFrame, model_names: list[str], n_windows: int = 3
                  metrics[name].loc["overall", "ratio_to_persistence"])
     summary = summarise(metrics)
     requested = summary.loc[model_names]
+    if requested["mae"].isna().all():
+        raise PowercastError(
+            "no forecast in the cross-validation windows could be scored",
+            f"the windows cover the end of the data ({frame['ts'].max()}); machines need power readings there "
+            "and before each issue time")
     return TrainingReport(spec=spec, data_start=frame["ts"].min(), data_end=frame["ts"].max(), cv=cv,
                           metrics=metrics, summary=summary, models=models, best=str(requested["mae"].idxmin()),
                           timings=timings)

@@ -23,7 +23,7 @@ from powercast.training.promotion_log import PromotionRecord, record
 
 log = logging.getLogger(__name__)
 DEFAULT_MARGIN = 0.02
-DEFAULT_HOURS = 6.0
+DEFAULT_HOURS = holdout_mod.DEFAULT_HOLDOUT_HOURS
 
 
 @dataclass(frozen=True)
@@ -31,12 +31,11 @@ class PromotionResult:
     record: PromotionRecord
     record_id: int
 
-    @property
-    def holdout_seen_in_training(self) -> list[str]:
-        """Roles whose training data reaches into the holdout (their MAE there is optimistic)."""
-        through = self.record.details.get("trained_through", {})
-        start = self.record.holdout_start
-        return [role for role, end in through.items() if end and start is not None and pd.Timestamp(end) >= start]
+
+def trained_through(version) -> pd.Timestamp | None:
+    """The last minute of training data of a registered version (its `data_end` tag), if recorded."""
+    end = version.tags.get("data_end") if version is not None else None
+    return pd.Timestamp(end) if end else None
 
 
 def load_holdout(conn, models: list, hours: float, until: pd.Timestamp | None = None) -> holdout_mod.Holdout:
@@ -51,7 +50,8 @@ def load_holdout(conn, models: list, hours: float, until: pd.Timestamp | None = 
     if readings.empty:
         raise PowercastError(f"no readings between {since} and {until}",
                              "ingest recent readings (simulator + ingestor) or use more hours (--hours)")
-    return holdout_mod.make_holdout(minute_frame(normalize_readings(readings)), hours, HORIZON)
+    return holdout_mod.make_holdout(minute_frame(normalize_readings(readings)), hours, HORIZON,
+                                    not_before=until - pd.Timedelta(hours=hours))
 
 
 def promote(settings: Settings, *, margin: float = DEFAULT_MARGIN, hours: float = DEFAULT_HOURS,
@@ -66,9 +66,12 @@ def promote(settings: Settings, *, margin: float = DEFAULT_MARGIN, hours: float 
     models = {"challenger": registry.load_forecaster_model(challenger.version)}
     if champion is not None:
         models["champion"] = registry.load_forecaster_model(champion.version)
+    until = (until or pd.Timestamp.now(tz="UTC")).floor("min")
+    through = {"challenger": trained_through(challenger), "champion": trained_through(champion)}
+    unseen_hours = holdout_mod.unseen_window(until, hours, list(through.values()), HORIZON)
     conn = db_connect(settings.app_database_url)
     try:
-        holdout = load_holdout(conn, list(models.values()), hours, until)
+        holdout = load_holdout(conn, list(models.values()), unseen_hours, until)
         scores = {label: holdout_mod.score(m.forecaster, holdout) for label, m in models.items()}
         scores["persistence"] = holdout_mod.score(holdout_mod.persistence_baseline(holdout, HORIZON), holdout)
         evidence = Evidence(challenger.version, scores["challenger"]["mae"], scores["persistence"]["mae"],
@@ -84,10 +87,9 @@ def promote(settings: Settings, *, margin: float = DEFAULT_MARGIN, hours: float 
             challenger_mae=evidence.challenger_mae, persistence_mae=evidence.persistence_mae, margin=margin,
             rule=decision.rule, outcome=decision.outcome, reason=decision.reason,
             new_champion_version=new_champion, holdout_start=holdout.start, holdout_end=holdout.end,
-            details={"scores": scores, "hours": hours, "issue_times": len(holdout.issue_times),
+            details={"scores": scores, "hours": unseen_hours, "issue_times": len(holdout.issue_times),
                      "machines": int(holdout.frame["machine_id"].nunique()),
-                     "trained_through": {"challenger": challenger.tags.get("data_end"),
-                                         "champion": champion.tags.get("data_end") if champion else None}},
+                     "trained_through": {role: str(t) if t is not None else None for role, t in through.items()}},
         )
         record_id = record(conn, rec)
     finally:

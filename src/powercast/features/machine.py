@@ -71,7 +71,7 @@ class MachineMinutes:
 
 
 def machine_minutes(readings: MachineReadings, machine_type: object = None,
-                    rated_power_w: float = float("nan")) -> MachineMinutes:
+                    rated_power_w: float | None = None) -> MachineMinutes:
     """The minute frame of one machine's readings (`minute_frame_from_readings` on arrays), with the given
     attributes."""
     sensor, ns, value = _clean(readings)
@@ -81,7 +81,8 @@ def machine_minutes(readings: MachineReadings, machine_type: object = None,
     names = [_KNOWN[code] for code in present]
     first, _, columns = bucket_statistics(np.zeros(len(ns), dtype=np.int64), 1, sensor, names, ns, value)
     hold_columns(columns, first[0] + np.arange(len(next(iter(columns.values()))), dtype=np.int64))
-    return MachineMinutes(readings.machine_id, int(first[0]), columns, machine_type, rated_power_w)
+    rated = float("nan") if rated_power_w is None else float(rated_power_w)
+    return MachineMinutes(readings.machine_id, int(first[0]), columns, machine_type, rated)
 
 
 def _clean(readings: MachineReadings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -8,8 +8,10 @@
    sequential `POST /forecast` requests for one machine (its last 70 minutes of 10-second readings, four
    sensors), in each request shape of `--shapes` (`readings`: a list of objects; `columns`: parallel arrays),
    alternating the shapes request by request. The body is JSON-encoded once up front: the client's encoding is
-   not the service's latency. Reports p50/p99 over HTTP next to the in-process `score` (the same work without
-   HTTP) and the bare `forecaster.predict` on that machine's minute frame, timed in the same loop.
+   not the service's latency. Reports p50/p99 over HTTP next to, timed in the same loop: the in-process
+   `score` (readings frame -> minute frame -> forecast, the fleet path) and `score_machine` (the same on the
+   machine's arrays, what the service runs for a one-machine request), the bare `forecaster.predict` on the
+   machine's minute frame and, where the forecaster has it, `predict_machine` on its minute arrays.
 3. Scores a fleet of `--fleet` machines the way the per-minute loop does (long readings -> minute frame ->
    predict) and reports the time next to the bare predict of the same fleet.
 
@@ -104,8 +106,10 @@ def main() -> None:
 
     import httpx
 
+    from powercast.features.machine import machine_minutes
     from powercast.features.spec import FeatureSpec
     from powercast.models.registry import make_forecaster
+    from powercast.serving.forecast_request import ForecastRequest, machine_readings
     from powercast.serving.pyfunc import ForecasterModel, minute_frame, required_minutes
     from tests.synthetic import minute_frame as synthetic_frame
 
@@ -121,9 +125,11 @@ def main() -> None:
     one = ten_second_readings(1, minutes, seed=11, end=end)
     one_frame = minute_frame(one)
     bodies = request_bodies(one, args.shapes)
+    one_arrays = machine_readings(ForecastRequest.model_validate_json(request_bodies(one, ["columns"])["columns"]))
+    one_minutes = machine_minutes(one_arrays, *one[["machine_type", "rated_power_w"]].iloc[0])
     url, server = start_service(model)
     latencies: dict[str, list[float]] = {shape: [] for shape in bodies}
-    scored, bare_one = [], []
+    scored, scored_machine, bare_one, bare_machine = [], [], [], []
     with httpx.Client(base_url=url, timeout=30) as client:
         for i in range(args.requests + 20):
             for shape, body in bodies.items():
@@ -135,14 +141,22 @@ def main() -> None:
                     latencies[shape].append(elapsed)
             if i >= 20 and i % 4 == 0:  # the same work without HTTP, and the bare model, in the same loop
                 scored += timed_ms(lambda: model.score(one), 1)
+                scored_machine += timed_ms(lambda: model.score_machine(one_arrays), 1)
                 bare_one += timed_ms(lambda: forecaster.predict(one_frame), 1)
+                if hasattr(forecaster, "predict_machine"):
+                    bare_machine += timed_ms(lambda: forecaster.predict_machine(one_minutes), 1)
     server.should_exit = True
     print(f"\none machine ({len(one)} readings in the request, {args.requests} sequential requests per shape)")
     for shape, values in latencies.items():
         print(f"  POST /forecast ({shape:8s}) p50 {percentile(values, 50):7.1f} ms   p99 {percentile(values, 99):7.1f} ms"
               f"   (target p99 < 50 ms)")
     print(f"  score, no HTTP           p50 {percentile(scored, 50):7.1f} ms   p99 {percentile(scored, 99):7.1f} ms")
+    print(f"  score_machine, no HTTP   p50 {percentile(scored_machine, 50):7.1f} ms"
+          f"   p99 {percentile(scored_machine, 99):7.1f} ms")
     print(f"  bare predict             p50 {percentile(bare_one, 50):7.1f} ms   p99 {percentile(bare_one, 99):7.1f} ms")
+    if bare_machine:
+        print(f"  bare predict_machine     p50 {percentile(bare_machine, 50):7.1f} ms"
+              f"   p99 {percentile(bare_machine, 99):7.1f} ms")
     for shape, values in latencies.items():
         print(f"  ratio HTTP ({shape}) / bare predict: p50 {percentile(values, 50) / percentile(bare_one, 50):.1f}x"
               f"   p99 {percentile(values, 99) / percentile(bare_one, 99):.1f}x")

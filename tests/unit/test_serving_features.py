@@ -4,7 +4,8 @@ the training path builds for the same machine and issue time from the whole hist
 Serving sees only the request (the last 70 minutes of readings before the issue time T); training sees hours
 of readings around T and builds every issue with `build_design`. Both must give the same float32 row for each
 of the 15 steps. Cases: 10-second meters, irregular and shuffled readings with re-sent duplicates, and a power
-meter that reads every 5 minutes (held between its readings) next to 10-second sensors.
+meter that reads every 5 minutes (held between its readings) next to 10-second sensors; each through the fleet
+path (frames, several machines per call) and the single-machine path (arrays, one machine per request).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from powercast.models.frame import machine_scales
 from powercast.models.xgb import XGBoostForecaster, _future_rows, _with_step
 from powercast.serving.pyfunc import ForecasterModel
 from tests.synthetic import long_readings, make_profiles
+from tests.unit.test_serving_machine import machine_readings_of
 from tests.synthetic import minute_frame as synthetic_minute_frame
 
 START = pd.Timestamp("2026-11-12 05:00", tz="UTC")
@@ -76,8 +78,10 @@ def _training_inputs(forecaster: XGBoostForecaster, readings: pd.DataFrame) -> d
     return out
 
 
-def _served_inputs(forecaster: XGBoostForecaster, readings: pd.DataFrame, monkeypatch) -> tuple[np.ndarray, list]:
-    """The booster inputs of one scoring call on the readings of the 70 minutes before ISSUE, and its forecast."""
+def _served_inputs(forecaster: XGBoostForecaster, readings: pd.DataFrame, monkeypatch,
+                   machine: str | None = None) -> tuple[np.ndarray, pd.DataFrame]:
+    """The booster inputs of one scoring call on the readings of the 70 minutes before ISSUE (of all machines,
+    or of `machine` alone), and its forecast."""
     captured = []
     predict = forecaster.booster_.predict
 
@@ -88,16 +92,24 @@ def _served_inputs(forecaster: XGBoostForecaster, readings: pd.DataFrame, monkey
     monkeypatch.setattr(forecaster.booster_, "predict", spy)
     request = readings[(readings["ts"] >= ISSUE - pd.Timedelta(minutes=70)) & (readings["ts"] < ISSUE)]
     model = ForecasterModel(forecaster, forecaster.spec.to_dict(), forecaster.spec.min_history, "xgb")
-    forecast = model.score(request).forecast
+    if machine is None:
+        forecast = model.score(request).forecast
+    else:  # the single-machine path of a request that holds one machine
+        score = model.score_machine(machine_readings_of(request[request["machine_id"] == machine]))
+        forecast = pd.DataFrame({"machine_id": machine, "issue_ts": [score.issue_ts]})
     assert len(captured) == 1
     return captured[0], forecast
 
 
+@pytest.mark.parametrize("one_machine", [False, True], ids=["fleet path", "single-machine path"])
 @pytest.mark.parametrize("case", CASES)
-def test_served_inputs_equal_the_training_inputs(case, forecaster, monkeypatch):
+def test_served_inputs_equal_the_training_inputs(case, one_machine, forecaster, monkeypatch):
     readings = CASES[case]()
     expected = _training_inputs(forecaster, readings)
-    served, forecast = _served_inputs(forecaster, readings, monkeypatch)
+    if one_machine:
+        expected = dict(sorted(expected.items())[-1:])
+        readings = readings[readings["machine_id"].isin(expected)]
+    served, forecast = _served_inputs(forecaster, readings, monkeypatch, next(iter(expected)) if one_machine else None)
     machines = sorted(expected)
     assert forecast["issue_ts"].eq(ISSUE).all() and sorted(forecast["machine_id"].unique()) == machines
     np.testing.assert_array_equal(served, np.concatenate([expected[m] for m in machines]))

@@ -91,44 +91,54 @@ def _nanoseconds(ts: pd.Series) -> np.ndarray:
 
 
 def _bucket_statistics(readings: pd.DataFrame) -> pd.DataFrame:
-    """Clean, sorted readings -> the per-minute statistics of every sensor on each machine's regular grid.
+    """Clean, sorted readings -> the per-minute statistics of every sensor on each machine's regular grid."""
+    machine_codes, machine_ids = pd.factorize(readings["machine_id"], sort=True)
+    sensor_codes, sensor_names = pd.factorize(readings["sensor"], sort=True)
+    first, lengths, stats = bucket_statistics(machine_codes, len(machine_ids), sensor_codes, list(sensor_names),
+                                              _nanoseconds(readings["ts"]), readings["value"].to_numpy(float))
+    offset = np.r_[0, np.cumsum(lengths)[:-1]]
+    grid_minute = np.repeat(first - offset, lengths) + np.arange(int(lengths.sum()))
+    columns: dict[str, np.ndarray] = {
+        "machine_id": np.repeat(np.asarray(machine_ids, dtype=object), lengths),
+        "ts": pd.to_datetime(grid_minute * MINUTE_NS, utc=True).astype("datetime64[ns, UTC]"),
+    }
+    return pd.DataFrame({**columns, **stats})
+
+
+def bucket_statistics(machine_codes: np.ndarray, machines: int, sensor_codes: np.ndarray, sensor_names: list[str],
+                      ns: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Readings sorted by (machine code, sensor code, ts) without repeated keys -> each machine's first minute
+    (since the epoch) and number of minutes, and every sensor's minute-frame columns over those grids (machine
+    after machine). The grid runs from the machine's first to its last bucket of any sensor.
 
     Mean and std use pandas' own group kernels over the same rows in the same order as a
     `groupby(["machine_id", "sensor", bucket])` would, so the values are bit-identical to it; min, max, last
     and count are exact in any order."""
-    machine_codes, machine_ids = pd.factorize(readings["machine_id"], sort=True)
-    sensor_codes, sensor_names = pd.factorize(readings["sensor"], sort=True)
-    minute = _nanoseconds(readings["ts"]) // MINUTE_NS
+    minute = ns // MINUTE_NS
     starts = np.flatnonzero(np.r_[True, (machine_codes[1:] != machine_codes[:-1])
                                   | (sensor_codes[1:] != sensor_codes[:-1]) | (minute[1:] != minute[:-1])])
     group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(minute)]))
-    values = readings["value"].to_numpy(float)
     by_group = pd.Series(values).groupby(group, sort=False)
     stats = {"mean": by_group.mean().to_numpy(), "min": np.minimum.reduceat(values, starts),
              "max": np.maximum.reduceat(values, starts), "std": by_group.std().to_numpy(),
              "last": values[np.r_[starts[1:], len(values)] - 1], "count": np.diff(np.r_[starts, len(values)])}
-    # each machine's grid runs from its first to its last bucket (of any sensor)
     group_machine, group_sensor, group_minute = machine_codes[starts], sensor_codes[starts], minute[starts]
-    first = np.full(len(machine_ids), np.iinfo(np.int64).max)
-    last = np.full(len(machine_ids), np.iinfo(np.int64).min)
+    first = np.full(machines, np.iinfo(np.int64).max)
+    last = np.full(machines, np.iinfo(np.int64).min)
     np.minimum.at(first, group_machine, group_minute)
     np.maximum.at(last, group_machine, group_minute)
     lengths = last - first + 1
     offset = np.r_[0, np.cumsum(lengths)[:-1]]
     row = offset[group_machine] + group_minute - first[group_machine]
     n = int(lengths.sum())
-    grid_minute = np.repeat(first - offset, lengths) + np.arange(n)
-    columns: dict[str, np.ndarray] = {
-        "machine_id": np.repeat(np.asarray(machine_ids, dtype=object), lengths),
-        "ts": pd.to_datetime(grid_minute * MINUTE_NS, utc=True).astype("datetime64[ns, UTC]"),
-    }
+    columns: dict[str, np.ndarray] = {}
     for sensor in [s for s in SENSOR_ORDER if s in set(sensor_names)]:
-        mine = group_sensor == sensor_names.get_loc(sensor)
+        mine = group_sensor == sensor_names.index(sensor)
         for column, stat in zip(sensor_columns(sensor), ("mean", *STATS)):
             filled = np.zeros(n, dtype=np.int64) if stat == "count" else np.full(n, np.nan)
             filled[row[mine]] = stats[stat][mine]
             columns[column] = filled
-    return pd.DataFrame(columns)
+    return first, lengths, columns
 
 
 def sampling_minutes(frame: pd.DataFrame, sensor: str) -> pd.Series:
@@ -163,16 +173,48 @@ def hold_coarse_sensors(frame: pd.DataFrame) -> pd.DataFrame:
     if not sensors or frame.empty:
         return frame
     machine_codes, machine_ids = pd.factorize(frame["machine_id"])
+    minutes = frame["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64) // MINUTE_NS
     for sensor in sensors:
-        slow = machine_ids[_mostly_single_readings(machine_codes, frame[f"{sensor}_count"].to_numpy())]
-        if not len(slow):
-            continue
-        candidates = frame[frame["machine_id"].isin(slow)]
-        for machine, minutes in sampling_minutes(candidates, sensor).items():
-            hold = math.ceil(minutes - 1e-9) - 1
+        counts = frame[f"{sensor}_count"].to_numpy()
+        for code in np.flatnonzero(_mostly_single_readings(machine_codes, counts)):
+            rows = machine_codes == code
+            hold = hold_buckets(minutes[rows], counts[rows])
             if hold < 1:
                 continue
-            rows = frame["machine_id"] == machine
             columns = [c for c in (f"{sensor}{suffix}" for suffix in _HELD) if c in frame.columns]
             frame.loc[rows, columns] = frame.loc[rows, columns].ffill(limit=hold)
     return frame
+
+
+def hold_buckets(minutes: np.ndarray, counts: np.ndarray) -> int:
+    """Buckets to hold each reading of a slow meter for, from one machine's bucket minutes (ascending) and the
+    sensor's reading counts there: the usual spacing (`sampling_minutes`) rounded up, minus one; 0 when the
+    buckets are too few to tell. Spacings are whole minutes, so every sum and median here is exact."""
+    spacing = np.diff(minutes[counts > 0]).astype(float)
+    if not len(spacing):
+        return 0
+    usual = spacing[spacing <= 2 * np.median(spacing)].mean()
+    return math.ceil(usual - 1e-9) - 1
+
+
+def hold_columns(columns: dict[str, np.ndarray], minutes: np.ndarray) -> None:
+    """`hold_coarse_sensors` on one machine's minute-frame columns (arrays over its grid), in place."""
+    for sensor in [s for s in SENSOR_ORDER if s in columns and f"{s}_count" in columns]:
+        counts = columns[f"{sensor}_count"]
+        if not len(counts) or not _mostly_single_readings(np.zeros(len(counts), dtype=np.int64), counts)[0]:
+            continue
+        hold = hold_buckets(minutes, counts)
+        if hold < 1:
+            continue
+        for column in [c for c in (f"{sensor}{suffix}" for suffix in _HELD) if c in columns]:
+            columns[column] = ffill(columns[column], hold)
+
+
+def ffill(values: np.ndarray, limit: int) -> np.ndarray:
+    """`pd.Series(values).ffill(limit=limit)` of a float array."""
+    index = np.arange(len(values))
+    last = np.maximum.accumulate(np.where(np.isnan(values), -1, index))
+    fill = np.isnan(values) & (last >= 0) & (index - last <= limit)
+    out = values.copy()
+    out[fill] = values[last[fill]]
+    return out

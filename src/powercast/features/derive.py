@@ -19,15 +19,18 @@ Columns added (t = spec.target, s = each other sensor present in the frame):
 from __future__ import annotations
 
 import zlib
+from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
 
 from powercast.errors import PowercastError
-from powercast.features.frame import KEY, MINUTE, positions, present_sensors, to_grid
+from powercast.features.frame import KEY, MINUTE, SENSOR_ORDER, positions, to_grid
 from powercast.features.rolling import shift, window_flat, window_mean_std
 from powercast.features.spec import FeatureSpec
 
+_MINUTE_NS = MINUTE.value
+_DAY_NS = 1440 * _MINUTE_NS
 TIME_COLUMNS = ["minute_of_day", "hour", "day_of_week", "shift",
                 "minute_of_day_sin", "minute_of_day_cos", "day_of_week_sin", "day_of_week_cos"]
 
@@ -35,40 +38,61 @@ TIME_COLUMNS = ["minute_of_day", "hour", "day_of_week", "shift",
 def derive_features(frame: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     """The minute frame on its regular grid plus every feature column the spec asks for."""
     grid = to_grid(frame, spec.target)
-    pos = positions(grid)
-    columns: dict[str, np.ndarray] = {}
-    columns.update(_target_features(grid[spec.target].to_numpy(float), pos, spec))
-    for sensor in _other_sensors(grid, spec):
-        columns.update(_sensor_features(sensor, grid[sensor].to_numpy(float), pos, spec))
-    for sensor in [spec.target, *_other_sensors(grid, spec)]:
-        columns[f"{sensor}_stuck"] = window_flat(grid[sensor].to_numpy(float), pos, spec.stuck_window)
-    columns.update(time_features(grid["ts"] + MINUTE, spec))
-    columns.update(_attribute_features(grid, spec))
+    machine_type = grid["machine_type"].to_numpy() if "machine_type" in grid.columns else None
+    rated = pd.to_numeric(grid["rated_power_w"], errors="coerce").to_numpy(float) \
+        if "rated_power_w" in grid.columns else None
+    sensors = [spec.target, *other_sensors(grid, spec)]
+    columns = derived_columns({s: grid[s].to_numpy(float) for s in sensors}, positions(grid),
+                              grid["ts"].array.asi8, spec, machine_type, rated)
     derived = pd.DataFrame(columns, index=grid.index)
     return pd.concat([grid.drop(columns=[c for c in derived.columns if c in grid.columns]), derived], axis=1)
 
 
-def feature_columns(spec: FeatureSpec, features: pd.DataFrame) -> list[str]:
-    """The model inputs: the spec's derived columns present in `features`, the other sensors' current means and
-    the target's in-bucket spread and reading count."""
+def derived_columns(sensors: dict[str, np.ndarray], pos: np.ndarray, bucket_ns: np.ndarray, spec: FeatureSpec,
+                    machine_type: np.ndarray | None = None, rated: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The feature columns of a gridded minute frame given as arrays: the means of the target and the spec's
+    other sensors (`sensors`, target first, then the canonical order), each row's position within its machine,
+    the buckets' start (UTC nanoseconds) and the machine attributes (None when absent). `derive_features` and
+    the single-machine serving path both build their features here."""
+    t = spec.target
+    columns: dict[str, np.ndarray] = {}
+    columns.update(_target_features(sensors[t], pos, spec))
+    others = [s for s in sensors if s != t]
+    for sensor in others:
+        columns.update(_sensor_features(sensor, sensors[sensor], pos, spec))
+    for sensor in [t, *others]:
+        columns[f"{sensor}_stuck"] = window_flat(sensors[sensor], pos, spec.stuck_window)
+    columns.update(time_features_ns(np.asarray(bucket_ns, dtype=np.int64) + _MINUTE_NS, spec))
+    columns.update(_attribute_features(sensors[t], machine_type, rated, spec))
+    return columns
+
+
+def feature_columns(spec: FeatureSpec, features: pd.DataFrame | Collection[str]) -> list[str]:
+    """The model inputs: the spec's derived columns present in `features` (a frame or its column names), the
+    other sensors' current means and the target's in-bucket spread and reading count."""
     names = [f"{spec.target}_lag_{k}" for k in spec.lags]
     names += [f"{spec.target}_{kind}_{w}" for w in spec.windows for kind in ("ma", "sd")]
     names += [f"{spec.target}_delta_{k}" for k in spec.deltas]
     names += [f"{spec.target}_missing", f"{spec.target}_std", f"{spec.target}_count"]
-    for sensor in _other_sensors(features, spec):
+    for sensor in other_sensors(features, spec):
         names += [sensor] + [f"{sensor}_ma_{w}" for w in spec.sensor_windows]
         names += [f"{sensor}_delta_{k}" for k in spec.deltas]
-    names += [f"{s}_stuck" for s in [spec.target, *_other_sensors(features, spec)]]
+    names += [f"{s}_stuck" for s in [spec.target, *other_sensors(features, spec)]]
     names += TIME_COLUMNS + ["machine_type_code", "rated_power_w", f"{spec.target}_load"]
-    return [n for n in names if n in features.columns]
+    present = features.columns if isinstance(features, pd.DataFrame) else features
+    return [n for n in names if n in present]
 
 
 def time_features(ts: pd.Series | pd.DatetimeIndex, spec: FeatureSpec) -> dict[str, np.ndarray]:
     """Calendar features of the given instants (UTC): minute of day, hour, day of week, shift, cyclic codes."""
-    ts = pd.DatetimeIndex(ts).tz_convert("UTC")
-    hour = ts.hour.to_numpy()
-    minute_of_day = hour * 60 + ts.minute.to_numpy()
-    day_of_week = ts.dayofweek.to_numpy()
+    return time_features_ns(pd.DatetimeIndex(ts).tz_convert("UTC").asi8, spec)
+
+
+def time_features_ns(ns: np.ndarray, spec: FeatureSpec) -> dict[str, np.ndarray]:
+    """`time_features` of instants given as UTC nanoseconds (whole-number arithmetic, no calendar objects)."""
+    minute_of_day = (ns // _MINUTE_NS) % 1440
+    hour = minute_of_day // 60
+    day_of_week = (ns // _DAY_NS + 3) % 7  # 1970-01-01 (day 0) was a Thursday
     starts = np.asarray(spec.shift_starts)
     shift_index = (np.searchsorted(starts, hour, side="right") - 1) % len(starts)
     day_angle = 2 * np.pi * minute_of_day / 1440
@@ -88,8 +112,9 @@ def machine_type_code(machine_type: object) -> float:
     return float(zlib.crc32(str(machine_type).encode()) % 100_003)
 
 
-def _other_sensors(frame: pd.DataFrame, spec: FeatureSpec) -> list[str]:
-    return [s for s in present_sensors(frame) if s in spec.sensors and s != spec.target]
+def other_sensors(frame: pd.DataFrame | Collection[str], spec: FeatureSpec) -> list[str]:
+    names = frame.columns if isinstance(frame, pd.DataFrame) else frame
+    return [s for s in SENSOR_ORDER if s in names and s in spec.sensors and s != spec.target]
 
 
 def _target_features(y: np.ndarray, pos: np.ndarray, spec: FeatureSpec) -> dict[str, np.ndarray]:
@@ -109,15 +134,15 @@ def _sensor_features(sensor: str, v: np.ndarray, pos: np.ndarray, spec: FeatureS
     return out
 
 
-def _attribute_features(grid: pd.DataFrame, spec: FeatureSpec) -> dict[str, np.ndarray]:
+def _attribute_features(target: np.ndarray, machine_type: np.ndarray | None, rated: np.ndarray | None,
+                        spec: FeatureSpec) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
-    if "machine_type" in grid.columns:
-        codes = {m: machine_type_code(m) for m in grid["machine_type"].dropna().unique()}
-        out["machine_type_code"] = grid["machine_type"].map(codes).to_numpy(float)
-    if "rated_power_w" in grid.columns:
-        rated = pd.to_numeric(grid["rated_power_w"], errors="coerce").to_numpy(float)
+    if machine_type is not None:
+        index, types = pd.factorize(np.asarray(machine_type, dtype=object))  # missing types: index -1
+        out["machine_type_code"] = np.asarray([*map(machine_type_code, types), np.nan], dtype=float)[index]
+    if rated is not None:
         with np.errstate(invalid="ignore", divide="ignore"):
-            out[f"{spec.target}_load"] = np.where(rated > 0, grid[spec.target].to_numpy(float) / rated, np.nan)
+            out[f"{spec.target}_load"] = np.where(rated > 0, target / rated, np.nan)
     return out
 
 

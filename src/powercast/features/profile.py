@@ -19,6 +19,7 @@ import pandas as pd
 
 DAY_CLASSES = ("monday", "tuesday-friday", "saturday", "sunday")
 _DAY_NS = 86_400 * 10**9
+_MINUTE_NS = 60 * 10**9
 
 
 def day_class(day_of_week: np.ndarray) -> np.ndarray:
@@ -76,10 +77,15 @@ class LoadProfile:
         With `leave_day_out`, the instant's own day is taken out of the mean (for training rows)."""
         ts = pd.DatetimeIndex(ts)
         ts = ts.tz_convert("UTC").tz_localize(None) if ts.tz is not None else ts
+        return self.lookup_ns(machine_ids, ts.asi8, leave_day_out)
+
+    def lookup_ns(self, machine_ids: np.ndarray, ns: np.ndarray, leave_day_out: bool = False) -> np.ndarray:
+        """`lookup` of instants given as UTC nanoseconds."""
         machine_ids = np.asarray(machine_ids).astype(str)
-        day = ts.asi8 // _DAY_NS
-        cls_index, slot = day_class(ts.dayofweek.to_numpy()), self._slot(ts)
-        sums, counts = np.full(len(ts), np.nan), np.zeros(len(ts))
+        day = ns // _DAY_NS
+        minute_of_day = (ns - day * _DAY_NS) // _MINUTE_NS
+        cls_index, slot = day_class((day + 3) % 7), minute_of_day // self.slot_minutes  # day 0 was a Thursday
+        sums, counts = np.full(len(ns), np.nan), np.zeros(len(ns))
         for machine in np.unique(machine_ids):
             if machine not in self.sums:
                 continue

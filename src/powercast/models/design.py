@@ -21,8 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from powercast.features.derive import derive_features, feature_columns
+from powercast.features.aggregate import ffill
+from powercast.features.derive import derive_features, derived_columns, feature_columns, other_sensors
 from powercast.features.frame import MINUTE
+from powercast.features.machine import MachineMinutes
 from powercast.features.profile import LoadProfile
 from powercast.features.quality import quality_report
 from powercast.features.spec import FeatureSpec
@@ -89,6 +91,46 @@ def build_design(frame: pd.DataFrame, spec: FeatureSpec, scales: dict[str, float
     return Design(index=index, X=X, anchor=anchor, scale=scale, stuck=stuck, y=y, future=future)
 
 
+@dataclass(frozen=True)
+class MachineInputs:
+    """`Design` of one machine's issue at the minute after its last bucket, as arrays (see `machine_inputs`)."""
+
+    issue_ns: int
+    X: np.ndarray  # [1, len(names)] float32
+    names: list[str]
+    anchor: np.ndarray  # [1] W
+    scale: np.ndarray  # [1] W
+    stuck: np.ndarray  # [1] bool
+    future: np.ndarray | None = None  # [1, horizon, len(FUTURE_COLUMNS)]
+
+    def to_watts(self, relative: np.ndarray) -> np.ndarray:
+        shape = (-1,) + (1,) * (relative.ndim - 1)
+        return self.anchor.reshape(shape) + self.scale.reshape(shape) * relative
+
+
+def machine_inputs(minutes: MachineMinutes, spec: FeatureSpec, scale: float,
+                   profile: LoadProfile | None = None) -> MachineInputs:
+    """What `build_design` gives for one machine's minute frame and its default issue time (the minute after the
+    last bucket), built on the machine's arrays instead of frames: the same feature code, the same values."""
+    n = len(minutes)
+    sensors = {s: minutes.columns[s] for s in [spec.target, *other_sensors(minutes.columns, spec)]}
+    rated = np.full(n, np.nan if minutes.rated_power_w is None else minutes.rated_power_w, dtype=float)
+    derived = derived_columns(sensors, np.arange(n), minutes.bucket_ns, spec,
+                              np.full(n, minutes.machine_type, dtype=object), rated)
+    values = {**minutes.columns, "rated_power_w": rated, **derived}
+    columns = feature_columns(spec, values.keys())
+    raw = np.asarray([[values[c][-1] for c in columns]], dtype=np.float64)
+    anchor = ffill(sensors[spec.target], spec.history)[-1:]
+    scales = np.array([scale], dtype=float)
+    X, names = relative_values(raw, columns, spec, anchor, scales)
+    stuck_column = f"{spec.target}_stuck"
+    flat = raw[:, columns.index(stuck_column)] > 0 if stuck_column in columns else np.zeros(1, dtype=bool)
+    issue_ns = int(minutes.bucket_ns[-1]) + MINUTE.value
+    future = None if profile is None else future_values(
+        profile, np.array([minutes.machine_id], dtype=object), np.array([issue_ns]), anchor / scales, spec.horizon)
+    return MachineInputs(issue_ns, X, names, anchor, scales, flat & (anchor != 0), future)
+
+
 def fit_profile(frame: pd.DataFrame, spec: FeatureSpec, scales: dict[str, float]) -> LoadProfile | None:
     """The machines' load profile for the known-future inputs; None when the spec turns it off."""
     if not spec.profile_slot:
@@ -100,13 +142,17 @@ def future_inputs(profile: LoadProfile, index: pd.DataFrame, level: np.ndarray, 
                   leave_day_out: bool = False) -> np.ndarray:
     """[n, horizon, 3]: the profile at each step's minute, minus the profile at the last observed minute, and
     minus the current relative level."""
-    n = len(index)
-    machines = index["machine_id"].to_numpy()
-    issue = pd.DatetimeIndex(index["issue_ts"])
-    steps = pd.to_timedelta(np.arange(horizon), unit="min")
-    at_steps = pd.DatetimeIndex(np.repeat(issue.to_numpy(), horizon)) + np.tile(steps, n)
-    ahead = profile.lookup(np.repeat(machines, horizon), at_steps, leave_day_out).reshape(n, horizon)
-    now = profile.lookup(machines, issue - MINUTE, leave_day_out)
+    return future_values(profile, index["machine_id"].to_numpy(), pd.DatetimeIndex(index["issue_ts"]).asi8, level,
+                         horizon, leave_day_out)
+
+
+def future_values(profile: LoadProfile, machines: np.ndarray, issue_ns: np.ndarray, level: np.ndarray,
+                  horizon: int, leave_day_out: bool = False) -> np.ndarray:
+    """`future_inputs` of the issues (`machines[i]`, `issue_ns[i]` in UTC nanoseconds)."""
+    n = len(machines)
+    at_steps = np.repeat(issue_ns, horizon) + np.tile(np.arange(horizon) * MINUTE.value, n)
+    ahead = profile.lookup_ns(np.repeat(machines, horizon), at_steps, leave_day_out).reshape(n, horizon)
+    now = profile.lookup_ns(machines, issue_ns - MINUTE.value, leave_day_out)
     return np.stack([ahead, ahead - now[:, None], ahead - level[:, None]], axis=-1).astype(np.float32)
 
 
@@ -127,10 +173,19 @@ def _minute_keys(machine_codes: np.ndarray, ts: pd.Series) -> tuple[np.ndarray, 
 
 
 def _relative_inputs(table: pd.DataFrame, spec: FeatureSpec, anchor: np.ndarray, scale: np.ndarray) -> pd.DataFrame:
-    levels, spreads = _level_and_spread_columns(spec, list(table.columns))
-    names = [c for c in table.columns if c not in RAW_W_COLUMNS]
+    values, names = relative_values(table.to_numpy(np.float64), list(table.columns), spec, anchor, scale)
+    return pd.DataFrame(values, columns=names)
+
+
+def relative_values(raw: np.ndarray, columns: list[str], spec: FeatureSpec, anchor: np.ndarray,
+                    scale: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """float32 model inputs [n, k] and their names from the raw feature rows `raw` [n, len(columns)] (float64):
+    levels relative to the anchor, spreads relative to the scale, plus the relative level and log rated power."""
+    levels, spreads = _level_and_spread_columns(spec, columns)
+    names = [c for c in columns if c not in RAW_W_COLUMNS]
+    at = {c: i for i, c in enumerate(columns)}
+    values = raw[:, [at[c] for c in names]]  # one array, not a column assignment per feature
     at = {c: i for i, c in enumerate(names)}
-    values = table[names].to_numpy(np.float64, copy=True)  # one array, not a column assignment per feature
     extra = {}
     with np.errstate(invalid="ignore", divide="ignore"):
         for c in levels:
@@ -138,10 +193,10 @@ def _relative_inputs(table: pd.DataFrame, spec: FeatureSpec, anchor: np.ndarray,
         for c in spreads:
             values[:, at[c]] = values[:, at[c]] / scale
         extra[f"{spec.target}_level"] = anchor / scale
-    if "rated_power_w" in table:
-        extra["log_rated_power"] = np.log10(table["rated_power_w"].clip(lower=1).to_numpy(np.float64))
+    if "rated_power_w" in columns:
+        extra["log_rated_power"] = np.log10(np.clip(raw[:, columns.index("rated_power_w")], 1, None))
     values = np.column_stack([values, *extra.values()]) if extra else values
-    return pd.DataFrame(values.astype(np.float32), columns=[*names, *extra])
+    return values.astype(np.float32), [*names, *extra]
 
 
 def report_data_issues(frame: pd.DataFrame, spec: FeatureSpec, what: str) -> list[str]:

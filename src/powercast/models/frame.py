@@ -121,13 +121,18 @@ def machine_scales(frame: pd.DataFrame) -> dict[str, float]:
     scales = {}
     for machine, part in frame.groupby("machine_id", sort=True):
         rated = part["rated_power_w"].dropna() if "rated_power_w" in part else pd.Series(dtype=float)
-        if len(rated) and float(rated.iloc[-1]) > 0:
-            scales[str(machine)] = float(rated.iloc[-1])
-            continue
-        observed = part["power"].dropna()
-        level = float(np.percentile(np.abs(observed), 99)) if len(observed) else 0.0
-        scales[str(machine)] = level if level > 0 else 1.0
+        scales[str(machine)] = machine_scale(part["power"].to_numpy(float),
+                                             float(rated.iloc[-1]) if len(rated) else float("nan"))
     return scales
+
+
+def machine_scale(power: np.ndarray, rated_power_w: float) -> float:
+    """One machine's power scale (`machine_scales`) from its power values and its last known rated power."""
+    if rated_power_w > 0:
+        return float(rated_power_w)
+    observed = power[~np.isnan(power)]
+    level = float(np.percentile(np.abs(observed), 99)) if len(observed) else 0.0
+    return level if level > 0 else 1.0
 
 
 def naive_scales(frame: pd.DataFrame) -> dict[str, float]:
@@ -139,6 +144,12 @@ def naive_scales(frame: pd.DataFrame) -> dict[str, float]:
     return out
 
 
+def ordered_band(yhat: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lo, yhat, hi) with lo <= yhat <= hi: the band's ends ordered and widened to include the point forecast."""
+    lo, hi = np.fmin(lo, hi), np.fmax(lo, hi)
+    return np.fmin(lo, yhat), yhat, np.fmax(hi, yhat)
+
+
 def forecast_frame(pairs: Iterable[tuple[str, pd.Timestamp]], yhat: np.ndarray, lo: np.ndarray,
                    hi: np.ndarray) -> pd.DataFrame:
     """A forecast frame from per-pair arrays of shape [n, horizon]. The band never crosses the point forecast:
@@ -147,8 +158,7 @@ def forecast_frame(pairs: Iterable[tuple[str, pd.Timestamp]], yhat: np.ndarray, 
     if not pairs:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in FORECAST_COLUMNS})
     n, horizon = yhat.shape
-    lo, hi = np.fmin(lo, hi), np.fmax(lo, hi)
-    stacked = np.stack([np.fmin(lo, yhat), yhat, np.fmax(hi, yhat)], axis=-1)
+    stacked = np.stack(ordered_band(yhat, lo, hi), axis=-1)
     machines = np.repeat([m for m, _ in pairs], horizon)
     issue = pd.DatetimeIndex([t for _, t in pairs]).repeat(horizon)
     steps = np.tile(np.arange(1, horizon + 1), n)

@@ -25,11 +25,13 @@ import pandas as pd
 import xgboost as xgb
 
 from powercast.errors import PowercastError
+from powercast.features.machine import MachineMinutes
 from powercast.features.spec import FeatureSpec
 from powercast.features.windows import issue_index
 from powercast.models.base import HORIZON, QUANTILES, Forecaster
-from powercast.models.design import FUTURE_COLUMNS, Design, build_design, fit_profile, training_frame
-from powercast.models.frame import check_minute_frame, forecast_frame, machine_scales
+from powercast.models.design import (FUTURE_COLUMNS, Design, MachineInputs, build_design, fit_profile, machine_inputs,
+                                     training_frame)
+from powercast.models.frame import check_minute_frame, forecast_frame, machine_scale, machine_scales
 
 log = logging.getLogger(__name__)
 
@@ -94,12 +96,28 @@ class XGBoostForecaster(Forecaster):
         design = build_design(frame, self.spec, scales, index=issue_index(frame, issue_times),
                               profile=getattr(self, "profile_", None))
         n = len(design.X)
-        X = _step_matrix(design.X, self.feature_names_, self.horizon, design.future)
+        X = _step_matrix(design.X.to_numpy(np.float32), list(design.X.columns), self.feature_names_, self.horizon,
+                         design.future)
         relative = self.booster_.predict(X, validate_features=False).reshape(n, self.horizon, 3)
         watts = design.to_watts(np.sort(relative, axis=-1))
         _warn_unanchored(self.name, design)
         pairs = list(design.index.itertuples(index=False, name=None))
         return forecast_frame(pairs, watts[..., 1], watts[..., 0], watts[..., 2])
+
+    def predict_machine(self, minutes: MachineMinutes) -> tuple[pd.Timestamp, np.ndarray]:
+        """`predict` of one machine's minute frame at its default issue time, on arrays instead of frames (the
+        same inputs, bit for bit): the issue time and the forecast [horizon, 3] in W (lo, median, hi)."""
+        if not hasattr(self, "booster_"):
+            raise PowercastError(f"{self.name} is not fitted", "call fit(frame) first")
+        scale = self.scales_.get(minutes.machine_id)
+        if scale is None:
+            scale = machine_scale(minutes.columns[self.spec.target], minutes.rated_power_w)
+        inputs = machine_inputs(minutes, self.spec, scale, getattr(self, "profile_", None))
+        X = _step_matrix(inputs.X, inputs.names, self.feature_names_, self.horizon, inputs.future)
+        relative = self.booster_.predict(X, validate_features=False).reshape(1, self.horizon, 3)
+        if not np.isfinite(inputs.anchor[0]) or inputs.stuck[0]:
+            _warn_machine(self.name, minutes.machine_id, inputs)
+        return pd.Timestamp(inputs.issue_ns, tz="UTC"), inputs.to_watts(np.sort(relative, axis=-1))[0]
 
     def params(self) -> dict:
         return {**super().params(), **self.booster_params, "stride": self.stride,
@@ -137,17 +155,17 @@ def _with_step(X: pd.DataFrame, steps: np.ndarray, future: np.ndarray | None = N
     return out
 
 
-def _step_matrix(X: pd.DataFrame, feature_names: list[str], horizon: int,
+def _step_matrix(X: np.ndarray, names: list[str], feature_names: list[str], horizon: int,
                  future: np.ndarray | None = None) -> np.ndarray:
-    """float32 inputs [n * horizon, features] in the booster's column order: each issue's row once per step
-    1..horizon, with the step in its column and that step's known-future inputs (`future` [n, horizon, k]).
-    A feature absent from X (a sensor present at fit time only) is NaN: the trees route missing values.
-    A numpy array spares XGBoost the DataFrame conversion on every request."""
+    """float32 inputs [n * horizon, features] in the booster's column order from the issues' inputs X [n, k]
+    (columns `names`): each issue's row once per step 1..horizon, with the step in its column and that step's
+    known-future inputs (`future` [n, horizon, k]). A feature absent from X (a sensor present at fit time only)
+    is NaN: the trees route missing values. A numpy array spares XGBoost the DataFrame conversion."""
     n = len(X)
     out = np.full((n * horizon, len(feature_names)), np.nan, dtype=np.float32)
-    source = X.columns.get_indexer(feature_names)
+    source = pd.Index(names).get_indexer(feature_names)
     present = np.flatnonzero(source >= 0)
-    out[:, present] = np.repeat(X.to_numpy(np.float32)[:, source[present]], horizon, axis=0)
+    out[:, present] = np.repeat(np.asarray(X, dtype=np.float32)[:, source[present]], horizon, axis=0)
     out[:, feature_names.index("step")] = np.tile(np.arange(1, horizon + 1), n)
     if future is not None:
         for i, name in enumerate(FUTURE_COLUMNS):
@@ -174,3 +192,13 @@ def _warn_unanchored(name: str, design: Design) -> None:
         machines = sorted(set(design.index.loc[design.stuck, "machine_id"]))
         log.warning("%s: the power sensor of %s repeats one value (looks stuck): forecasts start from that value",
                     name, ", ".join(machines))
+
+
+def _warn_machine(name: str, machine_id: str, inputs: MachineInputs) -> None:
+    """`_warn_unanchored` for one machine's issue."""
+    if not np.isfinite(inputs.anchor[0]):
+        log.warning("%s: no power reading in the hour before %d issue time(s) of %s: those forecasts are NaN",
+                    name, 1, machine_id)
+    if inputs.stuck[0]:
+        log.warning("%s: the power sensor of %s repeats one value (looks stuck): forecasts start from that value",
+                    name, machine_id)

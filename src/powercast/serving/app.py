@@ -1,7 +1,8 @@
 """The forecasting service's HTTP API (FastAPI): forecasts on request, stored forecasts, health.
 
 OpenAPI page at `/docs`. `POST /forecast` takes the readings as a list of objects or as parallel arrays
-(`powercast.serving.forecast_request`). Errors: too little recent data or unreadable readings -> 422 with the
+(`powercast.serving.forecast_request`); a request for one machine is scored on that machine's arrays
+(`ForecasterModel.score_machine`, the same forecast without building frames), several machines as a frame. Errors: too little recent data or unreadable readings -> 422 with the
 machines and reasons; no champion registered (or registry down before the first load) -> 503 with the reason.
 """
 
@@ -20,8 +21,8 @@ from pydantic import BaseModel
 from powercast.models.base import HORIZON
 from powercast.serving.champion import ChampionHolder, NoModel
 from powercast.serving.fleet import FleetScheduler
-from powercast.serving.forecast_request import ForecastRequest, readings_frame
-from powercast.serving.pyfunc import BadReadings, InsufficientHistory
+from powercast.serving.forecast_request import ForecastRequest, machine_readings, readings_frame
+from powercast.serving.pyfunc import BadReadings, InsufficientHistory, MachineScore
 
 
 class ForecastPoint(BaseModel):
@@ -68,6 +69,15 @@ def machine_forecasts(forecast: pd.DataFrame, model_name: str, model_version: st
         out.append(MachineForecast(machine_id=machines[start], issue_ts=issues[start], model_name=model_name,
                                    model_version=str(model_version), points=points))
     return out
+
+
+def machine_forecast(score: MachineScore, model_name: str, model_version: str) -> MachineForecast:
+    """The MachineForecast of one machine's score (the same document `machine_forecasts` gives)."""
+    times = [score.issue_ts + pd.Timedelta(minutes=i) for i in range(len(score.yhat))]
+    points = [ForecastPoint(step=i + 1, ts=times[i], yhat=float(score.yhat[i]), yhat_lo=_opt(score.yhat_lo[i]),
+                            yhat_hi=_opt(score.yhat_hi[i])) for i in range(len(score.yhat))]
+    return MachineForecast(machine_id=score.machine_id, issue_ts=score.issue_ts, model_name=model_name,
+                           model_version=str(model_version), points=points)
 
 
 def _opt(value: float) -> float | None:
@@ -137,11 +147,15 @@ def create_app(holder: ChampionHolder, database_url: str | None = None, *, poll_
     def forecast(request: ForecastRequest) -> Response:
         """Forecast each machine in the readings from the minute after its last reading."""
         loaded = holder.current
-        readings = readings_frame(request)
-        if readings.empty:
-            raise BadReadings("no readings sent", "send the recent readings of at least one machine")
-        result = loaded.model.score(readings)
-        response = ForecastResponse(forecasts=machine_forecasts(result.forecast, loaded.name, loaded.version))
+        one = machine_readings(request) if hasattr(loaded.model, "score_machine") else None
+        if one is not None:  # one machine: scored on arrays, without building frames
+            forecasts = [machine_forecast(loaded.model.score_machine(one), loaded.name, loaded.version)]
+        else:
+            readings = readings_frame(request)
+            if readings.empty:
+                raise BadReadings("no readings sent", "send the recent readings of at least one machine")
+            forecasts = machine_forecasts(loaded.model.score(readings).forecast, loaded.name, loaded.version)
+        response = ForecastResponse(forecasts=forecasts)
         # already validated: serialise it directly instead of letting FastAPI dump, re-validate and encode it
         return Response(response.model_dump_json(), media_type="application/json")
 

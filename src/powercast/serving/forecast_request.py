@@ -20,6 +20,8 @@ import pandas as pd
 from pydantic import BaseModel, Field, model_validator
 from typing_extensions import NotRequired, TypedDict
 
+from powercast.features.machine import MachineReadings
+
 ATTRIBUTES = ("machine_type", "rated_power_w")
 SENSOR_HELP = "power, temperature, vibration or pressure"
 TS_HELP = "ISO 8601 with a zone (a time without one is read as UTC)"
@@ -87,12 +89,34 @@ def _frame(data: dict[str, list | None]) -> pd.DataFrame:
     return frame
 
 
-def utc_timestamps(stamps: list[datetime]) -> np.ndarray:
-    """datetime64[ns] UTC instants of `stamps` (zone-less ones taken as UTC), equal to `pd.to_datetime(utc=True)`.
+def machine_readings(request: ForecastRequest) -> MachineReadings | None:
+    """The readings as one machine's arrays when they all belong to one machine (the quick path of a forecast
+    request); None when they hold several machines or none."""
+    if request.columns is not None:
+        data = {name: getattr(request.columns, name) for name in ("machine_id", "sensor", "ts", "value", *ATTRIBUTES)}
+    else:
+        rows = request.readings or []
+        data = {name: [row[name] for row in rows] for name in ("machine_id", "sensor", "ts", "value")}
+        data.update({name: [row.get(name) for row in rows] for name in ATTRIBUTES})
+    machines = set(data["machine_id"])
+    if len(machines) != 1:
+        return None
+    attributes = {name: values if values is not None and any(v is not None for v in values) else None
+                  for name, values in ((name, data[name]) for name in ATTRIBUTES)}
+    return MachineReadings(machines.pop(), np.asarray(data["sensor"], dtype=object), utc_nanoseconds(data["ts"]),
+                           np.asarray(data["value"], dtype=float), **attributes)
+
+
+def utc_timestamps(stamps: list[datetime]) -> pd.DatetimeIndex:
+    """datetime64[ns] UTC instants of `stamps` (zone-less ones taken as UTC), equal to `pd.to_datetime(utc=True)`."""
+    return pd.DatetimeIndex(utc_nanoseconds(stamps).view("datetime64[ns]")).tz_localize("UTC")
+
+
+def utc_nanoseconds(stamps: list[datetime]) -> np.ndarray:
+    """Nanoseconds since the epoch of `stamps` (zone-less ones taken as UTC).
 
     `timestamp()` is exact to well under half a microsecond for any date within a century or two of 1970, so
     rounding recovers the microsecond pydantic parsed."""
     seconds = np.fromiter(((t if t.tzinfo else t.replace(tzinfo=timezone.utc)).timestamp() for t in stamps),
                           dtype=float, count=len(stamps))
-    nanoseconds = np.round(seconds * 1e6).astype(np.int64) * 1000
-    return pd.DatetimeIndex(nanoseconds.view("datetime64[ns]")).tz_localize("UTC")
+    return np.round(seconds * 1e6).astype(np.int64) * 1000

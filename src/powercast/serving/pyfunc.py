@@ -4,7 +4,9 @@ Input is raw recent readings in long format (`machine_id`, `sensor`, `ts` as ISO
 optional per-row machine attributes `machine_type`, `rated_power_w`), the same shape the `readings` table and meter exports have. The
 wrapper turns them into the minute frame with the features package's own aggregation (one code path for
 training and scoring), checks that every machine has enough recent history, and returns the forecast frame
-(`powercast.models.base.FORECAST_COLUMNS`) for the minute after each machine's last reading.
+(`powercast.models.base.FORECAST_COLUMNS`) for the minute after each machine's last reading. `score_machine` is
+the same for one machine's readings given as arrays (the service's single-machine requests): the same steps on
+numpy arrays instead of frames, equal to `score` bit for bit.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from mlflow.types.schema import ColSpec, Schema
 
 from powercast.errors import PowercastError
 from powercast.features.frame import to_utc
+from powercast.features.machine import MachineMinutes, MachineReadings, machine_minutes
 from powercast.models.base import FORECAST_COLUMNS
+from powercast.models.frame import ordered_band
 
 READING_COLUMNS = ["machine_id", "sensor", "ts", "value"]
 ATTRIBUTE_COLUMNS = ["machine_type", "rated_power_w"]
@@ -45,6 +49,18 @@ class BadReadings(PowercastError):
 class ScoringResult:
     forecast: pd.DataFrame
     skipped: dict[str, str]
+
+
+@dataclass(frozen=True)
+class MachineScore:
+    """One machine's forecast (`ForecasterModel.score_machine`): issue time, then per step 1..horizon the point
+    forecast and the band in W (the rows `score` gives for that machine, in step order)."""
+
+    machine_id: str
+    issue_ts: pd.Timestamp
+    yhat: np.ndarray
+    yhat_lo: np.ndarray
+    yhat_hi: np.ndarray
 
 
 def input_schema() -> Schema:
@@ -132,6 +148,17 @@ def history_shortfalls(frame: pd.DataFrame, needed_minutes: int) -> dict[str, st
                               f"{required} needed" for i in np.flatnonzero(have < required)}
 
 
+def machine_shortfall(minutes: MachineMinutes, needed_minutes: int) -> str | None:
+    """`history_shortfalls` of one machine's minutes: the reason when its last `needed_minutes` buckets hold
+    too few power values, else None."""
+    required = math.ceil(needed_minutes * MIN_COVERAGE)
+    power = minutes.columns.get("power", np.full(len(minutes), np.nan))
+    have = int(np.count_nonzero(~np.isnan(power[-needed_minutes:]))) if needed_minutes > 0 else 0
+    if have >= required:
+        return None
+    return f"{have} of the last {needed_minutes} one-minute power buckets present, {required} needed"
+
+
 class ForecasterModel(mlflow.pyfunc.PythonModel):
     """pyfunc wrapper: raw recent readings in, forecast frame out."""
 
@@ -159,6 +186,53 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
             raise BadReadings(f"the model needs inputs these readings do not provide ({exc})",
                               "send machine_type and rated_power_w for machines the model has not seen") from exc
         return ScoringResult(forecast[FORECAST_COLUMNS].reset_index(drop=True), shortfalls)
+
+    def score_machine(self, readings: MachineReadings) -> MachineScore:
+        """`score` of one machine's readings on arrays: the same checks, inputs and forecast, without the frames
+        (a forecaster with `predict_machine` is scored on the machine's arrays, any other on its minute frame)."""
+        value = np.asarray(readings.value, dtype=float)
+        finite = np.isfinite(value)
+        if not (finite & (np.asarray(readings.sensor, dtype=object) == "power")).any():
+            raise BadReadings("readings hold no power values", "include rows with sensor 'power'")
+        attributes = self._machine_attributes(readings, finite)
+        minutes = machine_minutes(readings, attributes.get("machine_type"),
+                                  attributes.get("rated_power_w", float("nan")))
+        shortfall = machine_shortfall(minutes, self.min_history)
+        if shortfall:
+            raise InsufficientHistory({readings.machine_id: shortfall})
+        try:
+            if hasattr(self.forecaster, "predict_machine"):
+                issue_ts, watts = self.forecaster.predict_machine(minutes)
+                lo, yhat, hi = ordered_band(watts[:, 1], watts[:, 0], watts[:, 2])
+                return MachineScore(readings.machine_id, issue_ts, yhat, lo, hi)
+            forecast = self.forecaster.predict(minutes.to_frame(tuple(attributes))).sort_values("step")
+        except KeyError as exc:  # a feature the model was trained with cannot be built from this input
+            raise BadReadings(f"the model needs inputs these readings do not provide ({exc})",
+                              "send machine_type and rated_power_w for machines the model has not seen") from exc
+        return MachineScore(readings.machine_id, forecast["issue_ts"].iloc[0],
+                            *(forecast[c].to_numpy(float) for c in ("yhat", "yhat_lo", "yhat_hi")))
+
+    def _machine_attributes(self, readings: MachineReadings, finite: np.ndarray) -> dict[str, object]:
+        """The attributes `minute_frame` gives the machine: the first value sent with a finite reading, else the
+        value known from training; only the attributes that were sent or are known."""
+        out: dict[str, object] = {}
+        if self.machines is not None:
+            known = self.machines[self.machines["machine_id"] == readings.machine_id]
+            for column in [c for c in ATTRIBUTE_COLUMNS if c in self.machines.columns]:
+                out[column] = known[column].iloc[0] if len(known) else None
+        for column in ATTRIBUTE_COLUMNS:
+            sent = getattr(readings, column)
+            if sent is None:
+                continue
+            values = np.asarray(sent, dtype=object)[finite]
+            present = values[pd.notna(values)]
+            if len(present):
+                out[column] = present[0]
+            else:
+                out.setdefault(column, None)
+        if "rated_power_w" in out:
+            out["rated_power_w"] = float("nan") if pd.isna(out["rated_power_w"]) else float(out["rated_power_w"])
+        return out
 
     def predict(self, context, model_input, params=None):  # noqa: D401 - MLflow's signature
         """MLflow entry point: long readings -> forecast frame with ISO 8601 times (InsufficientHistory when short)."""

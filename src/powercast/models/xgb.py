@@ -29,7 +29,7 @@ from powercast.features.machine import MachineMinutes
 from powercast.features.spec import FeatureSpec
 from powercast.features.windows import issue_index
 from powercast.models.base import HORIZON, QUANTILES, Forecaster
-from powercast.models.design import (FUTURE_COLUMNS, Design, MachineInputs, build_design, fit_profile, machine_inputs,
+from powercast.models.design import (FUTURE_COLUMNS, Design, build_design, fit_profile, machine_inputs,
                                      training_frame)
 from powercast.models.frame import check_minute_frame, forecast_frame, machine_scale, machine_scales
 
@@ -100,7 +100,7 @@ class XGBoostForecaster(Forecaster):
                          design.future)
         relative = self.booster_.predict(X, validate_features=False).reshape(n, self.horizon, 3)
         watts = design.to_watts(np.sort(relative, axis=-1))
-        _warn_unanchored(self.name, design)
+        _warn_unanchored(self.name, design.index["machine_id"].to_numpy(), design.anchor, design.stuck)
         pairs = list(design.index.itertuples(index=False, name=None))
         return forecast_frame(pairs, watts[..., 1], watts[..., 0], watts[..., 2])
 
@@ -115,8 +115,7 @@ class XGBoostForecaster(Forecaster):
         inputs = machine_inputs(minutes, self.spec, scale, getattr(self, "profile_", None))
         X = _step_matrix(inputs.X, inputs.names, self.feature_names_, self.horizon, inputs.future)
         relative = self.booster_.predict(X, validate_features=False).reshape(1, self.horizon, 3)
-        if not np.isfinite(inputs.anchor[0]) or inputs.stuck[0]:
-            _warn_machine(self.name, minutes.machine_id, inputs)
+        _warn_unanchored(self.name, np.array([minutes.machine_id], dtype=object), inputs.anchor, inputs.stuck)
         return pd.Timestamp(inputs.issue_ns, tz="UTC"), inputs.to_watts(np.sort(relative, axis=-1))[0]
 
     def params(self) -> dict:
@@ -182,23 +181,14 @@ def _time_ordered_split(issue_ts: pd.Series, validation_share: float) -> np.ndar
     return (issue_ts < cut).to_numpy()
 
 
-def _warn_unanchored(name: str, design: Design) -> None:
-    missing = ~np.isfinite(design.anchor)
+def _warn_unanchored(name: str, machine_ids: np.ndarray, anchor: np.ndarray, stuck: np.ndarray) -> None:
+    """Warn about issues without a power reading to start from and about power sensors that look stuck."""
+    missing = ~np.isfinite(anchor)
     if missing.any():
-        machines = sorted(set(design.index.loc[missing, "machine_id"]))
+        machines = sorted(set(machine_ids[missing]))
         log.warning("%s: no power reading in the hour before %d issue time(s) of %s: those forecasts are NaN",
                     name, int(missing.sum()), ", ".join(machines))
-    if design.stuck.any():
-        machines = sorted(set(design.index.loc[design.stuck, "machine_id"]))
+    if stuck.any():
+        machines = sorted(set(machine_ids[stuck]))
         log.warning("%s: the power sensor of %s repeats one value (looks stuck): forecasts start from that value",
                     name, ", ".join(machines))
-
-
-def _warn_machine(name: str, machine_id: str, inputs: MachineInputs) -> None:
-    """`_warn_unanchored` for one machine's issue."""
-    if not np.isfinite(inputs.anchor[0]):
-        log.warning("%s: no power reading in the hour before %d issue time(s) of %s: those forecasts are NaN",
-                    name, 1, machine_id)
-    if inputs.stuck[0]:
-        log.warning("%s: the power sensor of %s repeats one value (looks stuck): forecasts start from that value",
-                    name, machine_id)

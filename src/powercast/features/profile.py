@@ -49,13 +49,12 @@ class LoadProfile:
         profile = cls(slot_minutes)
         relative = frame[target].to_numpy(float) / frame["machine_id"].map(scales).to_numpy(float)
         keep = np.isfinite(relative)
-        ts = pd.DatetimeIndex(frame["ts"].to_numpy()[keep]).tz_localize(None) if keep.any() else pd.DatetimeIndex([])
-        parts = pd.DataFrame({"machine_id": frame["machine_id"].to_numpy()[keep], "day": ts.asi8 // _DAY_NS,
-                              "slot": profile._slot(ts), "value": relative[keep]})
+        day, slot = profile._day_and_slot(frame["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)[keep])
+        parts = pd.DataFrame({"machine_id": frame["machine_id"].to_numpy()[keep], "day": day, "slot": slot,
+                              "value": relative[keep]})
         by_day = parts.groupby(["machine_id", "day", "slot"], sort=True)["value"].agg(["sum", "count"])
         profile.by_day = by_day
-        days = by_day.index.get_level_values("day").to_numpy()
-        classes = day_class((days + 3) % 7)  # 1970-01-01 (day 0) was a Thursday
+        classes = _day_class_of(by_day.index.get_level_values("day").to_numpy())
         totals = by_day.assign(cls=classes).groupby(["machine_id", "cls", by_day.index.get_level_values("slot")])
         totals = totals[["sum", "count"]].sum()
         for machine, table in totals.groupby(level="machine_id"):
@@ -82,9 +81,8 @@ class LoadProfile:
     def lookup_ns(self, machine_ids: np.ndarray, ns: np.ndarray, leave_day_out: bool = False) -> np.ndarray:
         """`lookup` of instants given as UTC nanoseconds."""
         machine_ids = np.asarray(machine_ids).astype(str)
-        day = ns // _DAY_NS
-        minute_of_day = (ns - day * _DAY_NS) // _MINUTE_NS
-        cls_index, slot = day_class((day + 3) % 7), minute_of_day // self.slot_minutes  # day 0 was a Thursday
+        day, slot = self._day_and_slot(ns)
+        cls_index = _day_class_of(day)
         sums, counts = np.full(len(ns), np.nan), np.zeros(len(ns))
         for machine in np.unique(machine_ids):
             if machine not in self.sums:
@@ -101,5 +99,12 @@ class LoadProfile:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(counts > 0, sums / np.where(counts > 0, counts, 1), np.nan)
 
-    def _slot(self, ts: pd.DatetimeIndex) -> np.ndarray:
-        return (ts.hour.to_numpy() * 60 + ts.minute.to_numpy()) // self.slot_minutes
+    def _day_and_slot(self, ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Day since the epoch and slot of the day of instants given as UTC nanoseconds."""
+        day = ns // _DAY_NS
+        return day, (ns - day * _DAY_NS) // _MINUTE_NS // self.slot_minutes
+
+
+def _day_class_of(day: np.ndarray) -> np.ndarray:
+    """`day_class` of days since the epoch (1970-01-01, day 0, was a Thursday)."""
+    return day_class((day + 3) % 7)

@@ -14,12 +14,25 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from powercast.features.aggregate import minute_frame_from_readings, sampling_minutes
+from powercast.features.aggregate import minute_frame_from_readings
 from powercast.features.frame import SENSOR_ORDER, STATS, present_sensors, sensor_columns, to_grid
 from powercast.stream.events import SENSORS
 from tests.synthetic import long_readings
 
 END = pd.Timestamp("2026-11-05 06:00", tz="UTC")
+
+
+def sampling_minutes(frame: pd.DataFrame, sensor: str) -> pd.Series:
+    """Per machine, the usual spacing in minutes between buckets that hold readings of `sensor`: the mean of the
+    spacings up to twice the median (a 90 s meter alternates 1 and 2 minutes: 1.5; outages do not count).
+    1 for a sensor that usually reads several times a minute (sparse data there means gaps, not a slow meter)."""
+    measured = frame.loc[frame[f"{sensor}_count"] > 0, ["machine_id", "ts", f"{sensor}_count"]]
+    spacing = (measured.groupby("machine_id")["ts"].diff() / pd.Timedelta(minutes=1)).dropna()
+    machines = measured.loc[spacing.index, "machine_id"]
+    median = spacing.groupby(machines).transform("median")
+    usual = spacing[spacing <= 2 * median].groupby(machines).mean()
+    per_bucket = measured.groupby("machine_id")[f"{sensor}_count"].median()
+    return usual.where(per_bucket.reindex(usual.index) <= 1, 1.0)
 
 
 def reference_minute_frame(readings: pd.DataFrame) -> pd.DataFrame:

@@ -4,8 +4,8 @@ This is the same aggregation the `features_1m` table holds (mean, min, max, samp
 sensor and minute), done in pandas for user files and live scoring.
 
 Coarser meters (a reading every 5 or 10 minutes, say) are held: a sensor whose measured buckets are usually
-more than a minute apart (`sampling_minutes`) keeps its last value in the following buckets, up to that spacing
-(sample-and-hold). The same rule applies to frames loaded from `features_1m` (`hold_coarse_sensors`). Those buckets
+more than a minute apart keeps its last value in the following buckets, up to that spacing (sample-and-hold;
+`hold_buckets`). The same rule applies to frames loaded from `features_1m` (`hold_coarse_sensors`). Those buckets
 carry the held value in mean/min/max/last, std NaN and count 0, so the count still tells measured buckets from
 held ones; a silence longer than the meter's spacing stays a gap (NaN). Holding instead of interpolating means
 no bucket ever borrows a value from its future, so features built on held buckets cannot leak.
@@ -141,22 +141,9 @@ def bucket_statistics(machine_codes: np.ndarray, machines: int, sensor_codes: np
     return first, lengths, columns
 
 
-def sampling_minutes(frame: pd.DataFrame, sensor: str) -> pd.Series:
-    """Per machine, the usual spacing in minutes between buckets that hold readings of `sensor`: the mean of the
-    spacings up to twice the median (a 90 s meter alternates 1 and 2 minutes: 1.5; outages do not count).
-    1 for a sensor that usually reads several times a minute (sparse data there means gaps, not a slow meter)."""
-    measured = frame.loc[frame[f"{sensor}_count"] > 0, ["machine_id", "ts", f"{sensor}_count"]]
-    spacing = (measured.groupby("machine_id")["ts"].diff() / pd.Timedelta(minutes=1)).dropna()
-    machines = measured.loc[spacing.index, "machine_id"]
-    median = spacing.groupby(machines).transform("median")
-    usual = spacing[spacing <= 2 * median].groupby(machines).mean()
-    per_bucket = measured.groupby("machine_id")[f"{sensor}_count"].median()
-    return usual.where(per_bucket.reindex(usual.index) <= 1, 1.0)
-
-
 def _mostly_single_readings(machine_codes: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Per machine code: is the median reading count of its measured buckets at most 1? Only those machines can
-    be slow meters (`sampling_minutes`). Counts are whole numbers >= 1 in measured buckets, so the median is at
+    be slow meters. Counts are whole numbers >= 1 in measured buckets, so the median is at
     most 1 exactly when more than half of them hold a single reading: two bincounts instead of a groupby."""
     known = machine_codes >= 0  # rows without a machine id belong to no machine
     n = int(machine_codes.max()) + 1 if len(machine_codes) else 0
@@ -188,8 +175,9 @@ def hold_coarse_sensors(frame: pd.DataFrame) -> pd.DataFrame:
 
 def hold_buckets(minutes: np.ndarray, counts: np.ndarray) -> int:
     """Buckets to hold each reading of a slow meter for, from one machine's bucket minutes (ascending) and the
-    sensor's reading counts there: the usual spacing (`sampling_minutes`) rounded up, minus one; 0 when the
-    buckets are too few to tell. Spacings are whole minutes, so every sum and median here is exact."""
+    sensor's reading counts there: the usual spacing between measured buckets (the mean of the spacings up to
+    twice the median: a 90 s meter alternates 1 and 2 minutes, 1.5; outages do not count) rounded up, minus one;
+    0 when the buckets are too few to tell. Spacings are whole minutes, so every sum and median here is exact."""
     spacing = np.diff(minutes[counts > 0]).astype(float)
     if not len(spacing):
         return 0

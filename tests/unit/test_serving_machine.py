@@ -126,31 +126,30 @@ def test_score_machine_equals_score(case, attributes, machine, xgb):
             np.testing.assert_array_equal(getattr(got, column), expected[column].to_numpy(float), err_msg=name)
 
 
+def _refusals(model, readings: pd.DataFrame, error: type[Exception]) -> tuple[Exception, Exception]:
+    """The `error` that `score` raises for the readings, then the one `score_machine` raises."""
+    with pytest.raises(error) as general:
+        model.score(readings)
+    with pytest.raises(error) as machine:
+        model.score_machine(machine_readings_of(readings))
+    return general.value, machine.value
+
+
 @pytest.mark.parametrize("cut", [
     lambda r: r[r["ts"] >= r["ts"].max() - pd.Timedelta(minutes=30)],  # too short
     lambda r: r[~((r["sensor"] == "power") & (r["ts"] > r["ts"].max() - pd.Timedelta(minutes=20)))],  # power gap
 ])
 def test_short_history_is_refused_with_the_same_message(cut, xgb):
-    model = _models(xgb)["xgb"]
-    readings = cut(_readings())
-    with pytest.raises(InsufficientHistory) as general:
-        model.score(readings)
-    with pytest.raises(InsufficientHistory) as machine:
-        model.score_machine(machine_readings_of(readings))
-    assert machine.value.shortfalls == general.value.shortfalls
+    general, machine = _refusals(_models(xgb)["xgb"], cut(_readings()), InsufficientHistory)
+    assert machine.shortfalls == general.shortfalls
 
 
 @pytest.mark.parametrize("change", [lambda r: r[r["sensor"] != "power"],
                                     lambda r: r.assign(sensor=r["sensor"].str.upper()),
                                     lambda r: r.assign(value=np.where(r["sensor"] == "power", np.nan, r["value"]))])
 def test_readings_without_power_are_refused_alike(change, xgb):
-    model = _models(xgb)["xgb"]
-    readings = change(_readings())
-    with pytest.raises(BadReadings) as general:
-        model.score(readings)
-    with pytest.raises(BadReadings) as machine:
-        model.score_machine(machine_readings_of(readings))
-    assert str(machine.value) == str(general.value)
+    general, machine = _refusals(_models(xgb)["xgb"], change(_readings()), BadReadings)
+    assert str(machine) == str(general)
 
 
 @pytest.mark.parametrize("limit", [1, 2, 5])

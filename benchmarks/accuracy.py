@@ -66,12 +66,19 @@ def simulated_minute_frame(days: float, machines: int, seed: int) -> pd.DataFram
         values = block.series(sensor)
         for row, machine in enumerate(fleet):
             keep = ~pd.isna(values[row])
-            parts.append(pd.DataFrame({"machine_id": machine.machine_id, "sensor": sensor, "ts": ts[keep],
-                                       "value": values[row][keep]}))
+            parts.append(
+                pd.DataFrame(
+                    {"machine_id": machine.machine_id, "sensor": sensor, "ts": ts[keep], "value": values[row][keep]}
+                )
+            )
     frame = minute_frame_from_readings(pd.concat(parts, ignore_index=True))
-    attributes = pd.DataFrame({"machine_id": [m.machine_id for m in fleet],
-                               "machine_type": [m.machine_type for m in fleet],
-                               "rated_power_w": [m.rated_power_w for m in fleet]})
+    attributes = pd.DataFrame(
+        {
+            "machine_id": [m.machine_id for m in fleet],
+            "machine_type": [m.machine_type for m in fleet],
+            "rated_power_w": [m.rated_power_w for m in fleet],
+        }
+    )
     return frame.merge(attributes, on="machine_id", how="left")
 
 
@@ -85,12 +92,22 @@ def run_model(name: str, windows: int, spec: FeatureSpec) -> dict:
     wall = time.perf_counter() - started
     table = report.metrics[name]
     overall = table.loc["overall"]
-    return {"model": name, "mae": overall["mae"], "rmse": overall["rmse"], "smape": overall["smape"],
-            "mase": overall["mase"], "coverage": overall["coverage"], "width": overall["width"],
-            "ratio_h1_15": overall["ratio_to_persistence"], "ratio_h15": table.loc[spec.horizon, "ratio_to_persistence"],
-            "ratio_h1": table.loc[1, "ratio_to_persistence"],
-            "cv_s": report.timings[name]["cv_s"], "refit_s": report.timings[name].get("refit_s", float("nan")),
-            "wall_s": wall, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "model": name,
+        "mae": overall["mae"],
+        "rmse": overall["rmse"],
+        "smape": overall["smape"],
+        "mase": overall["mase"],
+        "coverage": overall["coverage"],
+        "width": overall["width"],
+        "ratio_h1_15": overall["ratio_to_persistence"],
+        "ratio_h15": table.loc[spec.horizon, "ratio_to_persistence"],
+        "ratio_h1": table.loc[1, "ratio_to_persistence"],
+        "cv_s": report.timings[name]["cv_s"],
+        "refit_s": report.timings[name].get("refit_s", float("nan")),
+        "wall_s": wall,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def main() -> None:
@@ -99,24 +116,33 @@ def main() -> None:
     parser.add_argument("--machines", type=int, default=10)
     parser.add_argument("--windows", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--source", default="simulator", choices=["synthetic", "simulator"],
-                        help="simulator: powercast's fleet simulator; synthetic: the test suite's generator")
+    parser.add_argument(
+        "--source",
+        default="simulator",
+        choices=["synthetic", "simulator"],
+        help="simulator: powercast's fleet simulator; synthetic: the test suite's generator",
+    )
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
     args = parser.parse_args()
 
     global _FRAME
     frame = _FRAME = load_data(args.source, args.days, args.machines, args.seed)
-    print(f"{args.source}: {frame['machine_id'].nunique()} machines, {frame['ts'].min()} .. {frame['ts'].max()}, "
-          f"{len(frame)} minute rows; {args.windows} expanding CV windows, forecasts every 15 min, horizon 15")
+    print(
+        f"{args.source}: {frame['machine_id'].nunique()} machines, {frame['ts'].min()} .. {frame['ts'].max()}, "
+        f"{len(frame)} minute rows; {args.windows} expanding CV windows, forecasts every 15 min, horizon 15"
+    )
     spec = FeatureSpec()
     rows = []
     for name in args.models.split(","):
         with multiprocessing.get_context("fork").Pool(1) as pool:
             rows.append(pool.apply(run_model, (name, args.windows, spec)))
         row = rows[-1]
-        print(f"  {name}: ratio h1-15 {row['ratio_h1_15']:.3f}, coverage {row['coverage']:.3f}, "
-              f"wall {row['wall_s']:.0f} s", flush=True)
+        print(
+            f"  {name}: ratio h1-15 {row['ratio_h1_15']:.3f}, coverage {row['coverage']:.3f}, "
+            f"wall {row['wall_s']:.0f} s",
+            flush=True,
+        )
     table = pd.DataFrame(rows).set_index("model")
     with pd.option_context("display.width", 200, "display.max_columns", 30, "display.float_format", "{:.3f}".format):
         print(table)
@@ -125,10 +151,15 @@ def main() -> None:
             row = table.loc[name]
             ratio_ok = row["ratio_h1_15"] <= TARGET_RATIO
             cover_ok = COVERAGE[0] <= row["coverage"] <= COVERAGE[1]
-            print(f"{name}: MAE ratio to persistence over h1-15 {row['ratio_h1_15']:.3f} (target <= {TARGET_RATIO}: "
-                  f"{'met' if ratio_ok else 'NOT met'}), at h15 {row['ratio_h15']:.3f}; 10-90% coverage "
-                  f"{row['coverage']:.3f} (target {COVERAGE[0]}-{COVERAGE[1]}: {'met' if cover_ok else 'NOT met'})")
-    print("train_s = cv_s + refit_s per model: " + ", ".join(f"{m} {r.cv_s + r.refit_s:.0f} s" for m, r in table.iterrows()))
+            print(
+                f"{name}: MAE ratio to persistence over h1-15 {row['ratio_h1_15']:.3f} (target <= {TARGET_RATIO}: "
+                f"{'met' if ratio_ok else 'NOT met'}), at h15 {row['ratio_h15']:.3f}; 10-90% coverage "
+                f"{row['coverage']:.3f} (target {COVERAGE[0]}-{COVERAGE[1]}: {'met' if cover_ok else 'NOT met'})"
+            )
+    print(
+        "train_s = cv_s + refit_s per model: "
+        + ", ".join(f"{m} {r.cv_s + r.refit_s:.0f} s" for m, r in table.iterrows())
+    )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
 

@@ -39,9 +39,19 @@ def readings(days: float, machines: int, start: pd.Timestamp, seed: int = 0) -> 
     rng = np.random.default_rng(seed)
     n = int(days * 1440 * 6)
     ts = start + pd.to_timedelta(np.arange(n) * 10, unit="s")
-    parts = [pd.DataFrame({"machine_id": f"M-{m:03d}", "sensor": sensor, "ts": ts,
-                           "value": level * (1 + 0.05 * rng.standard_normal(n)), "unit": unit})
-             for m in range(machines) for sensor, (level, unit) in SENSORS.items()]
+    parts = [
+        pd.DataFrame(
+            {
+                "machine_id": f"M-{m:03d}",
+                "sensor": sensor,
+                "ts": ts,
+                "value": level * (1 + 0.05 * rng.standard_normal(n)),
+                "unit": unit,
+            }
+        )
+        for m in range(machines)
+        for sensor, (level, unit) in SENSORS.items()
+    ]
     frame = pd.concat(parts, ignore_index=True).sort_values("ts", kind="stable")
     frame["event_id"] = [str(uuid.uuid4()) for _ in range(len(frame))]
     return frame
@@ -80,18 +90,24 @@ def bench_job(days: float, machines: int) -> None:
             fresh, fresh_s = timed("feature job, 10 fresh minutes", lambda: run_feature_job(conn, settle=timedelta(0)))
             hour = T0 + timedelta(hours=1)
             late = history[(history["ts"] >= hour) & (history["ts"] < hour + timedelta(seconds=10))]
-            late = late.assign(ts=late["ts"] + timedelta(seconds=5),
-                               event_id=[str(uuid.uuid4()) for _ in range(len(late))])
+            late = late.assign(
+                ts=late["ts"] + timedelta(seconds=5), event_id=[str(uuid.uuid4()) for _ in range(len(late))]
+            )
             copy_in(conn, late)
-            _, late_s = timed("feature job, one late minute per machine",
-                              lambda: run_feature_job(conn, settle=timedelta(0)))
+            _, late_s = timed(
+                "feature job, one late minute per machine", lambda: run_feature_job(conn, settle=timedelta(0))
+            )
             _, idle_s = timed("feature job, nothing new", lambda: run_feature_job(conn, settle=timedelta(0)))
             frame, _ = timed("load_minute_frame (all)", lambda: load_minute_frame(conn))
             conn.close()
-            print(f"full: {full.minutes_recomputed:,} minutes; incremental: {fresh.minutes_recomputed} minutes; "
-                  f"frame {frame.shape}")
-            print(f"ratio full / incremental (10 fresh minutes): {full_s / fresh_s:,.0f}x; "
-                  f"full / late minute: {full_s / late_s:,.0f}x; full / nothing new: {full_s / idle_s:,.0f}x")
+            print(
+                f"full: {full.minutes_recomputed:,} minutes; incremental: {fresh.minutes_recomputed} minutes; "
+                f"frame {frame.shape}"
+            )
+            print(
+                f"ratio full / incremental (10 fresh minutes): {full_s / fresh_s:,.0f}x; "
+                f"full / late minute: {full_s / late_s:,.0f}x; full / nothing new: {full_s / idle_s:,.0f}x"
+            )
         finally:
             server.stop()
 
@@ -99,10 +115,22 @@ def bench_job(days: float, machines: int) -> None:
 def bench_derive(machines: int) -> None:
     rng = np.random.default_rng(2)
     n = 14 * 1440
-    frame = pd.concat([pd.DataFrame({"machine_id": f"M-{m:03d}", "ts": T0 + pd.to_timedelta(np.arange(n), unit="min"),
-                                     "power": rng.normal(1500, 50, n), "temperature": rng.normal(60, 1, n),
-                                     "machine_type": "press", "rated_power_w": 3000.0}) for m in range(machines)],
-                      ignore_index=True)
+    frame = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "machine_id": f"M-{m:03d}",
+                    "ts": T0 + pd.to_timedelta(np.arange(n), unit="min"),
+                    "power": rng.normal(1500, 50, n),
+                    "temperature": rng.normal(60, 1, n),
+                    "machine_type": "press",
+                    "rated_power_w": 3000.0,
+                }
+            )
+            for m in range(machines)
+        ],
+        ignore_index=True,
+    )
     spec = FeatureSpec()
     _, batch_s = timed(f"derive_features, {len(frame):,} minute rows", lambda: derive_features(frame, spec))
     live = IncrementalFeatures(spec)
@@ -110,10 +138,14 @@ def bench_derive(machines: int) -> None:
     minutes = [frame[frame["ts"] == T0 + timedelta(days=1, minutes=i)] for i in range(20)]
     _, live_s = timed("IncrementalFeatures.update, 20 single minutes", lambda: [live.update(m) for m in minutes])
     index, _ = timed("training_index (every minute)", lambda: training_index(frame, spec))
-    _, windows_s = timed(f"sliding_windows + targets, {len(index):,} windows",
-                         lambda: (sliding_windows(frame, spec, index, dtype=np.float32), targets(frame, index, 15)))
-    print(f"live update per minute ({machines} machines): {1000 * live_s / 20:.0f} ms; batch per minute row: "
-          f"{1e6 * batch_s / len(frame):.1f} us; windows per second: {len(index) / windows_s:,.0f}")
+    _, windows_s = timed(
+        f"sliding_windows + targets, {len(index):,} windows",
+        lambda: (sliding_windows(frame, spec, index, dtype=np.float32), targets(frame, index, 15)),
+    )
+    print(
+        f"live update per minute ({machines} machines): {1000 * live_s / 20:.0f} ms; batch per minute row: "
+        f"{1e6 * batch_s / len(frame):.1f} us; windows per second: {len(index) / windows_s:,.0f}"
+    )
 
 
 def main() -> None:

@@ -33,7 +33,7 @@ import time
 import urllib.request
 import uuid
 from contextlib import ExitStack
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,8 +50,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=10_000, help="ingestor --batch-size")
     parser.add_argument("--batch-ms", type=int, default=500, help="ingestor --batch-ms")
     parser.add_argument("--compression", default="none", help="producer compression.type (none, lz4, zstd, ...)")
-    parser.add_argument("--compare-clients", action="store_true",
-                        help="also time a bare consume of the topic with confluent-kafka and with kafka-python")
+    parser.add_argument(
+        "--compare-clients",
+        action="store_true",
+        help="also time a bare consume of the topic with confluent-kafka and with kafka-python",
+    )
     parser.add_argument("--bootstrap", help="an existing Kafka (default: start an embedded broker)")
     parser.add_argument("--database-url", help="an existing, migrated PostgreSQL (default: start an embedded one)")
     return parser.parse_args()
@@ -69,9 +72,16 @@ def start_stack(args, stack: ExitStack) -> tuple[str, str]:
     data_dir = Path(tempfile.mkdtemp(prefix="powercast-bench-"))
     stack.callback(shutil.rmtree, data_dir, True)
     cache = os.environ.get("POWERCAST_CACHE_DIR", str(REPO / ".data" / "cache"))
-    settings = Settings(_env_file=None, data_dir=data_dir, cache_dir=cache, kafka_port=free_port(),
-                        kafka_controller_port=free_port(), postgres_port=free_port(), database_url=args.database_url,
-                        kafka_bootstrap_servers=args.bootstrap)
+    settings = Settings(
+        _env_file=None,
+        data_dir=data_dir,
+        cache_dir=cache,
+        kafka_port=free_port(),
+        kafka_controller_port=free_port(),
+        postgres_port=free_port(),
+        database_url=args.database_url,
+        kafka_bootstrap_servers=args.bootstrap,
+    )
     if args.database_url is None:
         server = EmbeddedPostgres(settings)
         server.start()
@@ -97,11 +107,32 @@ def start_ingestor(args, bootstrap: str, url: str, topic: str, log_path: Path, s
     from powercast.stack.process import free_port
 
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "POWERCAST_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))}
-    cmd = [sys.executable, "-m", "powercast", "ingest", "--topic", topic, "--dlq-topic", f"{topic}.dlq",
-           "--group", f"bench-{topic}", "--batch-size", str(args.batch_size), "--batch-ms", str(args.batch_ms),
-           "--metrics-port", str(port), "--summary-every", "5"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "POWERCAST_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")])),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "powercast",
+        "ingest",
+        "--topic",
+        topic,
+        "--dlq-topic",
+        f"{topic}.dlq",
+        "--group",
+        f"bench-{topic}",
+        "--batch-size",
+        str(args.batch_size),
+        "--batch-ms",
+        str(args.batch_ms),
+        "--metrics-port",
+        str(port),
+        "--summary-every",
+        "5",
+    ]
     log = open(log_path, "wb")
     stack.callback(log.close)
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=log_path.parent)
@@ -147,7 +178,7 @@ def fleet_payloads(count: int, prefix: str) -> list[tuple[bytes, bytes]]:
 
     machines = min(5000, max(1, count // 4))
     steps = -(-count // (machines * 4))
-    start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=1, seconds=10 * steps)
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1, seconds=10 * steps)
     out = []
     for step in range(steps):
         ts = start + timedelta(seconds=10 * step)
@@ -164,8 +195,16 @@ def fleet_payloads(count: int, prefix: str) -> list[tuple[bytes, bytes]]:
 def make_producer(bootstrap: str, linger_ms: int, compression: str):
     from confluent_kafka import Producer
 
-    return Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": linger_ms, "batch.size": 1_000_000,
-                     "compression.type": compression, "queue.buffering.max.messages": 1_000_000})
+    return Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "acks": "all",
+            "linger.ms": linger_ms,
+            "batch.size": 1_000_000,
+            "compression.type": compression,
+            "queue.buffering.max.messages": 1_000_000,
+        }
+    )
 
 
 def publish(producer, topic: str, records: list[tuple[bytes, bytes]]) -> None:
@@ -186,12 +225,14 @@ def live_fleet(producer, topic: str, prefix: str, machines: int, seconds: float)
 
     sent = 0
     start = time.monotonic() + 0.5
-    slots = [(start + tick * 10 + m * 10 / machines, m) for tick in range(int(seconds // 10) or 1) for m in range(machines)]
+    slots = [
+        (start + tick * 10 + m * 10 / machines, m) for tick in range(int(seconds // 10) or 1) for m in range(machines)
+    ]
     for due, m in slots:
         delay = due - time.monotonic()
         if delay > 0:
             producer.poll(delay)
-        ts = datetime.now(timezone.utc)
+        ts = datetime.now(UTC)
         machine = f"{prefix}{m:05d}"
         for i, sensor in enumerate(SENSORS):
             producer.produce(topic, key=machine.encode(), value=encode_event(machine, sensor, 100.0 + i, ts))
@@ -202,9 +243,12 @@ def live_fleet(producer, topic: str, prefix: str, machines: int, seconds: float)
 
 def freshness(url: str, prefix: str) -> tuple[float, float, int]:
     with connect(url) as conn, conn.cursor() as cur:
-        cur.execute("""SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d), percentile_cont(0.99) WITHIN GROUP
+        cur.execute(
+            """SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d), percentile_cont(0.99) WITHIN GROUP
                        (ORDER BY d), count(*) FROM (SELECT extract(epoch FROM ingested_at - ts) AS d FROM readings
-                       WHERE machine_id LIKE %s) t""", (prefix + "%",))
+                       WHERE machine_id LIKE %s) t""",
+            (prefix + "%",),
+        )
         p50, p99, n = cur.fetchone()
     return float(p50), float(p99), n
 
@@ -224,8 +268,11 @@ def raw_copy_seconds(url: str, records: list[tuple[bytes, bytes]]) -> float:
             cur.execute(f"CREATE TABLE {table} (LIKE readings INCLUDING ALL)")
             conn.autocommit = False
             started = time.perf_counter()
-            cur.copy_expert(f"COPY {table} (machine_id, sensor, ts, value, unit, event_id) FROM STDIN",
-                            io.StringIO(text), size=1 << 20)
+            cur.copy_expert(
+                f"COPY {table} (machine_id, sensor, ts, value, unit, event_id) FROM STDIN",
+                io.StringIO(text),
+                size=1 << 20,
+            )
             conn.commit()
             elapsed = time.perf_counter() - started
             conn.autocommit = True
@@ -243,8 +290,14 @@ def bare_consume_rate(client: str, bootstrap: str, topic: str, count: int) -> fl
     if client == "confluent-kafka":
         from confluent_kafka import Consumer
 
-        consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
-                             "enable.auto.commit": False})
+        consumer = Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": group,
+                "auto.offset.reset": "earliest",
+                "enable.auto.commit": False,
+            }
+        )
         consumer.subscribe([topic])
 
         def poll() -> int:
@@ -252,11 +305,18 @@ def bare_consume_rate(client: str, bootstrap: str, topic: str, count: int) -> fl
     else:
         from kafka import KafkaConsumer
 
-        consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
-                                 enable_auto_commit=False, max_poll_records=10_000)
+        consumer = KafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap,
+            group_id=group,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            max_poll_records=10_000,
+        )
 
         def poll() -> int:
             return sum(len(records) for records in consumer.poll(timeout_ms=1000).values())
+
     seen, started = 0, None
     while seen < count:
         got = poll()
@@ -295,18 +355,28 @@ def main() -> None:
         last = wait_written(metrics_url, len(records), proc)
         publish_rate = len(records) / (published - first)
         e2e_rate = len(records) / (last - first)
-        print(f"published {len(records):,} readings in {published - first:.2f} s: {publish_rate:,.0f} readings/s "
-              f"(confluent-kafka producer, acks=all, {args.compression})")
+        print(
+            f"published {len(records):,} readings in {published - first:.2f} s: {publish_rate:,.0f} readings/s "
+            f"(confluent-kafka producer, acks=all, {args.compression})"
+        )
         print(f"end to end {len(records):,} readings in {last - first:.2f} s: {e2e_rate:,.0f} readings/s")
 
         p50 = p99 = float("nan")
         if args.live_seconds > 0:
-            live = live_fleet(make_producer(bootstrap, linger_ms=5, compression=args.compression), topic, live_prefix, args.live_machines,
-                              args.live_seconds)
+            live = live_fleet(
+                make_producer(bootstrap, linger_ms=5, compression=args.compression),
+                topic,
+                live_prefix,
+                args.live_machines,
+                args.live_seconds,
+            )
             wait_written(metrics_url, len(records) + live, proc)
             p50, p99, n = freshness(url, live_prefix)
-            print(f"freshness, {args.live_machines} machines live at 10 s for {args.live_seconds:.0f} s ({n:,} readings): "
-                  f"p50 {p50:.3f} s  p99 {p99:.3f} s")
+            print(
+                f"freshness, {args.live_machines} machines live at 10 s for {args.live_seconds:.0f} s "
+                f"({n:,} readings): "
+                f"p50 {p50:.3f} s  p99 {p99:.3f} s"
+            )
 
         rss = peak_rss_mb(proc.pid)
         proc.send_signal(signal.SIGTERM)
@@ -323,10 +393,22 @@ def main() -> None:
         ratio = e2e_rate / raw_rate
         print(f"raw COPY of the same {len(records):,} rows: {raw_s:.2f} s, {raw_rate:,.0f} rows/s")
         print()
-        print(f"end-to-end rate   {e2e_rate:>10,.0f} /s   target >= {TARGETS['rate']:,}   {verdict(e2e_rate >= TARGETS['rate'])}")
-        print(f"ratio to raw COPY {ratio:>10.3f}      target >= {TARGETS['ratio']}       {verdict(ratio >= TARGETS['ratio'])}")
-        print(f"peak ingestor RSS {rss:>10.0f} MB   target < {TARGETS['rss_mb']}        {verdict(rss < TARGETS['rss_mb'])}")
-        print(f"p99 freshness     {p99:>10.3f} s    target < {TARGETS['p99_s']}          {verdict(p99 < TARGETS['p99_s'])}")
+        print(
+            f"end-to-end rate   {e2e_rate:>10,.0f} /s   target >= {TARGETS['rate']:,}   "
+            f"{verdict(e2e_rate >= TARGETS['rate'])}"
+        )
+        print(
+            f"ratio to raw COPY {ratio:>10.3f}      target >= {TARGETS['ratio']}       "
+            f"{verdict(ratio >= TARGETS['ratio'])}"
+        )
+        print(
+            f"peak ingestor RSS {rss:>10.0f} MB   target < {TARGETS['rss_mb']}        "
+            f"{verdict(rss < TARGETS['rss_mb'])}"
+        )
+        print(
+            f"p99 freshness     {p99:>10.3f} s    target < {TARGETS['p99_s']}          "
+            f"{verdict(p99 < TARGETS['p99_s'])}"
+        )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Latency of the forecasting service against the model's bare predict time, measured side by side.
 
-    PYTHONPATH=src:. python benchmarks/serving.py [--model xgb] [--requests 300] [--fleet 100] [--shapes readings columns]
+    PYTHONPATH=src:. python benchmarks/serving.py [--model xgb] [--requests 300] [--fleet 100] \
+        [--shapes readings columns]
 
 1. Trains the chosen forecaster on synthetic history and wraps it exactly as the registry does
    (`powercast.serving.pyfunc.ForecasterModel`).
@@ -45,8 +46,14 @@ def ten_second_readings(machines: int, minutes: int, seed: int, end: pd.Timestam
 
     days = minutes / 1440
     start = (end - pd.Timedelta(minutes=minutes)).isoformat()
-    readings = long_readings(days=days, n_machines=machines, seed=seed, every_s=10,
-                             sensors=("power", "temperature", "vibration", "pressure"), start=start)
+    readings = long_readings(
+        days=days,
+        n_machines=machines,
+        seed=seed,
+        every_s=10,
+        sensors=("power", "temperature", "vibration", "pressure"),
+        start=start,
+    )
     profiles = {p.machine_id: p for p in make_profiles(machines, np.random.default_rng(seed))}
     readings["machine_type"] = readings["machine_id"].map(lambda m: profiles[m].machine_type)
     readings["rated_power_w"] = readings["machine_id"].map(lambda m: profiles[m].rated_power_w)
@@ -69,8 +76,10 @@ def timed_ms(call, repeats: int) -> list[float]:
 def request_bodies(readings: pd.DataFrame, shapes: list[str]) -> dict[str, bytes]:
     """The JSON body of one forecast request in each shape (`readings`: objects, `columns`: parallel arrays)."""
     readings = readings.assign(ts=readings["ts"].map(pd.Timestamp.isoformat))
-    documents = {"readings": {"readings": readings.to_dict(orient="records")},
-                 "columns": {"columns": {name: readings[name].tolist() for name in readings.columns}}}
+    documents = {
+        "readings": {"readings": readings.to_dict(orient="records")},
+        "columns": {"columns": {name: readings[name].tolist() for name in readings.columns}},
+    }
     return {shape: json.dumps(documents[shape]).encode() for shape in shapes}
 
 
@@ -83,8 +92,9 @@ def start_service(model) -> tuple[str, object]:
 
     holder = ChampionHolder(lambda: "1", lambda version: model)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(holder, poll_s=None), host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(holder, poll_s=None), host="127.0.0.1", port=port, log_level="warning")
+    )
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
         time.sleep(0.05)
@@ -97,11 +107,19 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--fleet", type=int, default=100)
     parser.add_argument("--train-days", type=float, default=3.0)
-    parser.add_argument("--shapes", nargs="+", choices=["readings", "columns"], default=["readings", "columns"],
-                        help="request shapes to time (readings: a list of objects; columns: parallel arrays)")
-    parser.add_argument("--database-url", default=None,
-                        help="a migrated powercast database: also time the real per-minute round (read recent "
-                             "readings, score, upsert forecasts); the fleet's readings are inserted there first")
+    parser.add_argument(
+        "--shapes",
+        nargs="+",
+        choices=["readings", "columns"],
+        default=["readings", "columns"],
+        help="request shapes to time (readings: a list of objects; columns: parallel arrays)",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="a migrated powercast database: also time the real per-minute round (read recent "
+        "readings, score, upsert forecasts); the fleet's readings are inserted there first",
+    )
     args = parser.parse_args()
 
     import httpx
@@ -148,18 +166,26 @@ def main() -> None:
     server.should_exit = True
     print(f"\none machine ({len(one)} readings in the request, {args.requests} sequential requests per shape)")
     for shape, values in latencies.items():
-        print(f"  POST /forecast ({shape:8s}) p50 {percentile(values, 50):7.1f} ms   p99 {percentile(values, 99):7.1f} ms"
-              f"   (target p99 < 50 ms)")
+        print(
+            f"  POST /forecast ({shape:8s}) p50 {percentile(values, 50):7.1f} ms   p99 {percentile(values, 99):7.1f} ms"
+            f"   (target p99 < 50 ms)"
+        )
     print(f"  score, no HTTP           p50 {percentile(scored, 50):7.1f} ms   p99 {percentile(scored, 99):7.1f} ms")
-    print(f"  score_machine, no HTTP   p50 {percentile(scored_machine, 50):7.1f} ms"
-          f"   p99 {percentile(scored_machine, 99):7.1f} ms")
+    print(
+        f"  score_machine, no HTTP   p50 {percentile(scored_machine, 50):7.1f} ms"
+        f"   p99 {percentile(scored_machine, 99):7.1f} ms"
+    )
     print(f"  bare predict             p50 {percentile(bare_one, 50):7.1f} ms   p99 {percentile(bare_one, 99):7.1f} ms")
     if bare_machine:
-        print(f"  bare predict_machine     p50 {percentile(bare_machine, 50):7.1f} ms"
-              f"   p99 {percentile(bare_machine, 99):7.1f} ms")
+        print(
+            f"  bare predict_machine     p50 {percentile(bare_machine, 50):7.1f} ms"
+            f"   p99 {percentile(bare_machine, 99):7.1f} ms"
+        )
     for shape, values in latencies.items():
-        print(f"  ratio HTTP ({shape}) / bare predict: p50 {percentile(values, 50) / percentile(bare_one, 50):.1f}x"
-              f"   p99 {percentile(values, 99) / percentile(bare_one, 99):.1f}x")
+        print(
+            f"  ratio HTTP ({shape}) / bare predict: p50 {percentile(values, 50) / percentile(bare_one, 50):.1f}x"
+            f"   p99 {percentile(values, 99) / percentile(bare_one, 99):.1f}x"
+        )
 
     fleet = ten_second_readings(args.fleet, minutes, seed=12, end=end)
     fleet_frame = minute_frame(fleet)
@@ -169,10 +195,11 @@ def main() -> None:
         result = model.score(fleet, skip_insufficient=True)
         rounds.append(time.perf_counter() - t0)
     bare_fleet = [ms / 1000 for ms in timed_ms(lambda: forecaster.predict(fleet_frame), 3)]
-    print(f"\nfleet of {args.fleet} machines ({len(fleet)} readings, {len(result.forecast)} forecast rows, "
-          f"{len(result.skipped)} skipped)")
-    print(f"  score (readings -> minute frame -> predict)  median {statistics.median(rounds):6.2f} s"
-          f"   (target < 5 s)")
+    print(
+        f"\nfleet of {args.fleet} machines ({len(fleet)} readings, {len(result.forecast)} forecast rows, "
+        f"{len(result.skipped)} skipped)"
+    )
+    print(f"  score (readings -> minute frame -> predict)  median {statistics.median(rounds):6.2f} s   (target < 5 s)")
     print(f"  bare predict on the minute frame            median {statistics.median(bare_fleet):6.2f} s")
     print(f"  ratio score / bare predict: {statistics.median(rounds) / statistics.median(bare_fleet):.1f}x")
     if args.database_url:
@@ -199,7 +226,9 @@ def database_round(url: str, model, fleet: pd.DataFrame, end: pd.Timestamp, bare
     finally:
         conn.close()
     seconds = statistics.median(r.seconds for r in runs)
-    print(f"\nper-minute round against PostgreSQL ({runs[-1].machines} machines, {runs[-1].forecast_rows} rows upserted)")
+    print(
+        f"\nper-minute round against PostgreSQL ({runs[-1].machines} machines, {runs[-1].forecast_rows} rows upserted)"
+    )
     print(f"  read readings + score + write forecasts     median {seconds:6.2f} s   (target < 5 s)")
     print(f"  ratio round / bare predict: {seconds / bare_s:.1f}x")
 

@@ -13,7 +13,7 @@ import argparse
 import os
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from powercast.config import Settings
@@ -29,16 +29,20 @@ def main() -> None:
     parser.add_argument("--machines", type=int, default=10)
     parser.add_argument("--bootstrap", help="use this broker instead of starting one")
     args = parser.parse_args()
-    end = datetime(2026, 11, 25, tzinfo=timezone.utc)
+    end = datetime(2026, 11, 25, tzinfo=UTC)
     start = end - timedelta(days=args.days)
 
     t, cpu = time.perf_counter(), time.process_time()
     generated = sum(1 for _ in generate_events(args.machines, start, end, anomaly_rate=0.2))
     generate_rate = generated / (time.perf_counter() - t)
-    print(f"range: {args.days:g} days x {args.machines} machines = {generated:,} records "
-          f"(load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
-    print(f"generate + encode only      {generate_rate:>10,.0f} records/s  "
-          f"({generated / (time.process_time() - cpu):,.0f} per CPU-second of this process)")
+    print(
+        f"range: {args.days:g} days x {args.machines} machines = {generated:,} records "
+        f"(load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
+    )
+    print(
+        f"generate + encode only      {generate_rate:>10,.0f} records/s  "
+        f"({generated / (time.process_time() - cpu):,.0f} per CPU-second of this process)"
+    )
 
     with tempfile.TemporaryDirectory(prefix="powercast-bench-") as tmp:
         broker = None
@@ -46,8 +50,13 @@ def main() -> None:
             settings = Settings(_env_file=None, kafka_bootstrap_servers=args.bootstrap)
         else:
             cache = Path(os.environ.get("POWERCAST_CACHE_DIR", Path(".data/cache")))
-            settings = Settings(_env_file=None, data_dir=Path(tmp), cache_dir=cache, kafka_port=free_port(),
-                                kafka_controller_port=free_port())
+            settings = Settings(
+                _env_file=None,
+                data_dir=Path(tmp),
+                cache_dir=cache,
+                kafka_port=free_port(),
+                kafka_controller_port=free_port(),
+            )
             broker = KafkaBroker(settings)
             broker.start()
         try:
@@ -58,9 +67,11 @@ def main() -> None:
                 stats = backfill(settings, args.machines, start, end, anomaly_rate=0.2, producer=producer)
                 cpu = time.process_time() - cpu
                 rates[producer] = stats.rate
-                print(f"backfill via {producer:<14} {stats.rate:>10,.0f} records/s  ({stats.records:,} in "
-                      f"{stats.seconds:.1f} s, all acknowledged; {stats.records / cpu:,.0f} per CPU-second "
-                      f"of this process)")
+                print(
+                    f"backfill via {producer:<14} {stats.rate:>10,.0f} records/s  ({stats.records:,} in "
+                    f"{stats.seconds:.1f} s, all acknowledged; {stats.records / cpu:,.0f} per CPU-second "
+                    f"of this process)"
+                )
         finally:
             if broker:
                 broker.stop()

@@ -84,10 +84,12 @@ def kafka(make_settings):
 @pytest.fixture(scope="session")
 def services(postgres, kafka):
     """Settings that point at both the session's PostgreSQL and its Kafka broker."""
-    return postgres.model_copy(update={
-        "kafka_port": kafka.kafka_port,
-        "kafka_controller_port": kafka.kafka_controller_port,
-    })
+    return postgres.model_copy(
+        update={
+            "kafka_port": kafka.kafka_port,
+            "kafka_controller_port": kafka.kafka_controller_port,
+        }
+    )
 
 
 @pytest.fixture

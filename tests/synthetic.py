@@ -37,11 +37,17 @@ def make_profiles(n_machines: int, rng: np.random.Generator) -> list[MachineProf
     for i in range(n_machines):
         n_phases = int(rng.integers(2, 4))
         phases = tuple((float(rng.uniform(0.35, 0.95)), float(rng.uniform(1.5, 8.0))) for _ in range(n_phases))
-        profiles.append(MachineProfile(
-            machine_id=f"M-{i + 1:03d}", machine_type=MACHINE_TYPES[i % len(MACHINE_TYPES)],
-            rated_power_w=float(rng.choice([5_000, 11_000, 22_000, 37_000, 55_000])),
-            shifts=3 if i % 4 == 3 else 2, phases=phases,
-            standby=float(rng.uniform(0.02, 0.05)), idle=float(rng.uniform(0.10, 0.20))))
+        profiles.append(
+            MachineProfile(
+                machine_id=f"M-{i + 1:03d}",
+                machine_type=MACHINE_TYPES[i % len(MACHINE_TYPES)],
+                rated_power_w=float(rng.choice([5_000, 11_000, 22_000, 37_000, 55_000])),
+                shifts=3 if i % 4 == 3 else 2,
+                phases=phases,
+                standby=float(rng.uniform(0.02, 0.05)),
+                idle=float(rng.uniform(0.10, 0.20)),
+            )
+        )
     return profiles
 
 
@@ -77,12 +83,13 @@ def _duty_cycle(profile: MachineProfile, n: int, rng: np.random.Generator) -> np
 def _unplanned_stops(n: int, rng: np.random.Generator, per_day: float = 0.5) -> np.ndarray:
     stopped = np.zeros(n, dtype=bool)
     for start in rng.integers(0, n, rng.poisson(per_day * n / (1440 * PER_MINUTE))):
-        stopped[start:start + int(rng.uniform(5, 30) * PER_MINUTE)] = True
+        stopped[start : start + int(rng.uniform(5, 30) * PER_MINUTE)] = True
     return stopped
 
 
-def machine_signal(profile: MachineProfile, start: pd.Timestamp, n_samples: int, rng: np.random.Generator,
-                   load_scale: float = 1.0) -> dict[str, np.ndarray]:
+def machine_signal(
+    profile: MachineProfile, start: pd.Timestamp, n_samples: int, rng: np.random.Generator, load_scale: float = 1.0
+) -> dict[str, np.ndarray]:
     """10-second samples of power (W), temperature, vibration and pressure for one machine."""
     ts = start + pd.to_timedelta(np.arange(n_samples) * SAMPLE_S, unit="s")
     minute_of_day = (ts.hour * 60 + ts.minute).to_numpy()
@@ -97,9 +104,13 @@ def machine_signal(profile: MachineProfile, start: pd.Timestamp, n_samples: int,
     load = np.where(in_shift, load, profile.standby)
     alpha = 1 - np.exp(-SAMPLE_S / 25.0)  # motors follow the set point with a ~25 s time constant
     load = lfilter([alpha], [1, alpha - 1], load, zi=[load[0] * (1 - alpha)])[0]
-    power = profile.rated_power_w * load * (1 + rng.normal(0, 0.02, n_samples)) + rng.normal(0, 0.005, n_samples) \
-        * profile.rated_power_w
-    heat = lfilter([1 - np.exp(-SAMPLE_S / 600)], [1, -np.exp(-SAMPLE_S / 600)], load, zi=[load[0] * np.exp(-SAMPLE_S / 600)])[0]
+    power = (
+        profile.rated_power_w * load * (1 + rng.normal(0, 0.02, n_samples))
+        + rng.normal(0, 0.005, n_samples) * profile.rated_power_w
+    )
+    heat = lfilter(
+        [1 - np.exp(-SAMPLE_S / 600)], [1, -np.exp(-SAMPLE_S / 600)], load, zi=[load[0] * np.exp(-SAMPLE_S / 600)]
+    )[0]
     return {
         "power": np.clip(power, 0, None),
         "temperature": 22 + 45 * heat + rng.normal(0, 0.3, n_samples),
@@ -110,14 +121,24 @@ def machine_signal(profile: MachineProfile, start: pd.Timestamp, n_samples: int,
 
 def _aggregate(values: np.ndarray, prefix: str) -> dict[str, np.ndarray]:
     per_minute = values.reshape(-1, PER_MINUTE)
-    return {prefix: per_minute.mean(axis=1), f"{prefix}_min": per_minute.min(axis=1),
-            f"{prefix}_max": per_minute.max(axis=1), f"{prefix}_std": per_minute.std(axis=1, ddof=1),
-            f"{prefix}_last": per_minute[:, -1], f"{prefix}_count": np.full(len(per_minute), float(PER_MINUTE))}
+    return {
+        prefix: per_minute.mean(axis=1),
+        f"{prefix}_min": per_minute.min(axis=1),
+        f"{prefix}_max": per_minute.max(axis=1),
+        f"{prefix}_std": per_minute.std(axis=1, ddof=1),
+        f"{prefix}_last": per_minute[:, -1],
+        f"{prefix}_count": np.full(len(per_minute), float(PER_MINUTE)),
+    }
 
 
-def minute_frame(days: float = 14, n_machines: int = 10, seed: int = 7, start: str = "2026-11-05",
-                 sensors: tuple[str, ...] = ("power", "temperature", "vibration", "pressure"),
-                 load_scale: dict[str, float] | None = None) -> pd.DataFrame:
+def minute_frame(
+    days: float = 14,
+    n_machines: int = 10,
+    seed: int = 7,
+    start: str = "2026-11-05",
+    sensors: tuple[str, ...] = ("power", "temperature", "vibration", "pressure"),
+    load_scale: dict[str, float] | None = None,
+) -> pd.DataFrame:
     """A minute frame (contract of `powercast.models.base`) with machine attributes, sorted by machine and ts."""
     rng = np.random.default_rng(seed)
     t0 = pd.Timestamp(start, tz="UTC")
@@ -126,8 +147,10 @@ def minute_frame(days: float = 14, n_machines: int = 10, seed: int = 7, start: s
     for profile in make_profiles(n_machines, rng):
         scale = (load_scale or {}).get(profile.machine_id, 1.0)
         signal = machine_signal(profile, t0, n_minutes * PER_MINUTE, rng, load_scale=scale)
-        cols: dict[str, object] = {"machine_id": profile.machine_id,
-                                   "ts": pd.date_range(t0, periods=n_minutes, freq="min")}
+        cols: dict[str, object] = {
+            "machine_id": profile.machine_id,
+            "ts": pd.date_range(t0, periods=n_minutes, freq="min"),
+        }
         for sensor in sensors:
             cols.update(_aggregate(signal[sensor], sensor))
         cols["machine_type"] = profile.machine_type
@@ -136,8 +159,14 @@ def minute_frame(days: float = 14, n_machines: int = 10, seed: int = 7, start: s
     return pd.concat(parts, ignore_index=True)
 
 
-def long_readings(days: float = 2, n_machines: int = 3, seed: int = 7, every_s: int = 60,
-                  sensors: tuple[str, ...] = ("power",), start: str = "2026-11-05") -> pd.DataFrame:
+def long_readings(
+    days: float = 2,
+    n_machines: int = 3,
+    seed: int = 7,
+    every_s: int = 60,
+    sensors: tuple[str, ...] = ("power",),
+    start: str = "2026-11-05",
+) -> pd.DataFrame:
     """Long-format readings (machine_id, sensor, ts, value) as a user's meter export would hold them."""
     rng = np.random.default_rng(seed)
     t0 = pd.Timestamp(start, tz="UTC")
@@ -148,6 +177,9 @@ def long_readings(days: float = 2, n_machines: int = 3, seed: int = 7, every_s: 
         signal = machine_signal(profile, t0, n_samples, rng)
         ts = t0 + pd.to_timedelta(np.arange(0, n_samples, stride) * SAMPLE_S, unit="s")
         for sensor in sensors:
-            parts.append(pd.DataFrame({"machine_id": profile.machine_id, "sensor": sensor, "ts": ts,
-                                       "value": signal[sensor][::stride]}))
+            parts.append(
+                pd.DataFrame(
+                    {"machine_id": profile.machine_id, "sensor": sensor, "ts": ts, "value": signal[sensor][::stride]}
+                )
+            )
     return pd.concat(parts, ignore_index=True)

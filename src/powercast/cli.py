@@ -9,7 +9,17 @@ import typer
 
 from powercast import __version__
 from powercast.commands import (
-    backtest, db, features, ingest, kafka, mlflow, promotion, serve, simulate, stack, train,
+    backtest,
+    db,
+    features,
+    ingest,
+    kafka,
+    mlflow,
+    promotion,
+    serve,
+    simulate,
+    stack,
+    train,
 )
 from powercast.config import Settings
 from powercast.errors import PowercastError
@@ -55,8 +65,9 @@ def root(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug detail."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     ctx.obj = Settings()
 
 

@@ -15,8 +15,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="POWERCAST_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
-        validate_by_name=True, validate_by_alias=True,
+        env_prefix="POWERCAST_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_by_name=True,
+        validate_by_alias=True,
     )
 
     data_dir: Path = Field(Path(".data"), description="Where all local state lives (databases, Kafka logs, artifacts).")

@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from powercast.ingest.consumer import Ingestor
 from powercast.ingest.options import IngestOptions
@@ -28,7 +28,7 @@ def machine_prefix() -> str:
 
 def readings(prefix: str, machines: int, steps: int, start: datetime | None = None) -> list[tuple[bytes, bytes]]:
     """(key, payload) for `machines` machines × 4 sensors × `steps` timestamps 10 s apart."""
-    start = start or datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=2)
+    start = start or datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
     out = []
     for step in range(steps):
         ts = start + timedelta(seconds=10 * step)
@@ -51,6 +51,7 @@ def produce(bootstrap: str, topic: str, records: Iterable[tuple[bytes | None, by
         def callback(err, msg):
             assert err is None, err
             placed[index] = (msg.partition(), msg.offset())
+
         return callback
 
     for index, (key, value) in enumerate(records):
@@ -68,8 +69,9 @@ def produce(bootstrap: str, topic: str, records: Iterable[tuple[bytes | None, by
 @contextmanager
 def running_ingestor(bootstrap: str, database_url: str, topic: str, dlq_topic: str, **options):
     """An Ingestor in a background thread on its own group; stopped (drain + commit) on exit."""
-    opts = IngestOptions(topic=topic, dlq_topic=dlq_topic, **{"group": f"g-{topic}", "summary_every_s": 0,
-                                                             "batch_max_s": 0.1, **options})
+    opts = IngestOptions(
+        topic=topic, dlq_topic=dlq_topic, **{"group": f"g-{topic}", "summary_every_s": 0, "batch_max_s": 0.1, **options}
+    )
     ingestor = Ingestor(bootstrap, database_url, opts)
     failure: list[BaseException] = []
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -15,7 +15,7 @@ from powercast.features.aggregate import minute_frame_from_readings
 from powercast.features.job import run_feature_job
 from powercast.features.store import load_minute_frame, snapshots
 
-T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 UNITS = {"power": "W", "temperature": "°C"}
 
 
@@ -32,9 +32,11 @@ def conn(postgres):
 
 def _clean(conn) -> None:
     with conn.cursor() as cur:
-        cur.execute("DELETE FROM features_1m; DELETE FROM feature_snapshots; "
-                    "DELETE FROM readings WHERE machine_id LIKE 'FJ-%%'; "
-                    "DELETE FROM machines WHERE machine_id LIKE 'FJ-%%'")
+        cur.execute(
+            "DELETE FROM features_1m; DELETE FROM feature_snapshots; "
+            "DELETE FROM readings WHERE machine_id LIKE 'FJ-%%'; "
+            "DELETE FROM machines WHERE machine_id LIKE 'FJ-%%'"
+        )
     conn.commit()
 
 
@@ -44,24 +46,34 @@ def _readings(machines=("FJ-1", "FJ-2"), minutes=30, start=T0, seed=0) -> pd.Dat
     for m in machines:
         ts = [start + timedelta(seconds=s) for s in range(0, minutes * 60, 10)]
         for sensor, level in (("power", 1500.0), ("temperature", 60.0)):
-            rows.append(pd.DataFrame({"machine_id": m, "sensor": sensor, "ts": ts,
-                                      "value": level + rng.normal(0, level * 0.02, len(ts))}))
+            rows.append(
+                pd.DataFrame(
+                    {"machine_id": m, "sensor": sensor, "ts": ts, "value": level + rng.normal(0, level * 0.02, len(ts))}
+                )
+            )
     return pd.concat(rows, ignore_index=True)
 
 
 def _insert(conn, readings: pd.DataFrame) -> None:
-    rows = [(r.machine_id, r.sensor, r.ts, float(r.value), UNITS[r.sensor], str(uuid.uuid4()))
-            for r in readings.itertuples()]
+    rows = [
+        (r.machine_id, r.sensor, r.ts, float(r.value), UNITS[r.sensor], str(uuid.uuid4()))
+        for r in readings.itertuples()
+    ]
     with conn.cursor() as cur:
-        execute_values(cur, "INSERT INTO readings (machine_id, sensor, ts, value, unit, event_id) VALUES %s "
-                            "ON CONFLICT DO NOTHING", rows)
+        execute_values(
+            cur,
+            "INSERT INTO readings (machine_id, sensor, ts, value, unit, event_id) VALUES %s ON CONFLICT DO NOTHING",
+            rows,
+        )
     conn.commit()
 
 
 def _row(conn, machine: str, ts: datetime) -> tuple:
     with conn.cursor() as cur:
-        cur.execute("SELECT power_mean, power_count, snapshot_id FROM features_1m WHERE machine_id = %s AND ts = %s",
-                    (machine, ts))
+        cur.execute(
+            "SELECT power_mean, power_count, snapshot_id FROM features_1m WHERE machine_id = %s AND ts = %s",
+            (machine, ts),
+        )
         return cur.fetchone()
 
 
@@ -79,8 +91,9 @@ def test_incremental_idempotent_and_late_data(conn):
 
     old_minute = T0 + timedelta(minutes=5)
     before = _row(conn, "FJ-1", old_minute)
-    late = pd.DataFrame({"machine_id": "FJ-1", "sensor": "power", "ts": [old_minute + timedelta(seconds=5)],
-                         "value": [9000.0]})
+    late = pd.DataFrame(
+        {"machine_id": "FJ-1", "sensor": "power", "ts": [old_minute + timedelta(seconds=5)], "value": [9000.0]}
+    )
     _insert(conn, late)
     third = run_feature_job(conn, settle=timedelta(0))
     after = _row(conn, "FJ-1", old_minute)
@@ -130,20 +143,27 @@ def test_minute_frame_matches_the_pandas_aggregation(conn, postgres):
     readings = readings[~(gap & (readings["machine_id"] == "FJ-2"))]
     _insert(conn, readings)
     with conn.cursor() as cur:
-        cur.execute("INSERT INTO machines (machine_id, machine_type, rated_power_w) VALUES "
-                    "('FJ-1', 'press', 4000), ('FJ-2', 'cnc', 2500)")
+        cur.execute(
+            "INSERT INTO machines (machine_id, machine_type, rated_power_w) VALUES "
+            "('FJ-1', 'press', 4000), ('FJ-2', 'cnc', 2500)"
+        )
     conn.commit()
     run_feature_job(conn)
 
     frame = load_minute_frame(conn, start=T0, end=T0 + timedelta(hours=1))
-    expected = minute_frame_from_readings(readings, machines=pd.DataFrame(
-        {"machine_id": ["FJ-1", "FJ-2"], "machine_type": ["press", "cnc"], "rated_power_w": [4000.0, 2500.0]}))
+    expected = minute_frame_from_readings(
+        readings,
+        machines=pd.DataFrame(
+            {"machine_id": ["FJ-1", "FJ-2"], "machine_type": ["press", "cnc"], "rated_power_w": [4000.0, 2500.0]}
+        ),
+    )
     assert len(frame) == 80 and frame["power"].isna().sum() == 3  # FJ-2's three missing minutes are NaN rows
     assert list(frame.columns) == list(expected.columns)
     pd.testing.assert_frame_equal(frame, expected, check_exact=False, rtol=1e-9)
 
-    only = load_minute_frame(postgres.app_database_url, start=T0 + timedelta(minutes=5),
-                             end=T0 + timedelta(minutes=7), machines=["FJ-2"])
+    only = load_minute_frame(
+        postgres.app_database_url, start=T0 + timedelta(minutes=5), end=T0 + timedelta(minutes=7), machines=["FJ-2"]
+    )
     assert only["machine_id"].unique().tolist() == ["FJ-2"] and len(only) == 2
 
 

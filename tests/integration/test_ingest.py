@@ -7,20 +7,35 @@ import json
 import random
 import urllib.request
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from powercast.stack.process import free_port
 from powercast.stream.events import encode_event
 from tests.integration.ingest_support import (
-    dead_letter_count, fresh_topics, machine_prefix, produce, query, readings, row_count, running_ingestor, wait_until,
+    dead_letter_count,
+    fresh_topics,
+    machine_prefix,
+    produce,
+    query,
+    readings,
+    row_count,
+    running_ingestor,
+    wait_until,
 )
 
 
 def _malformed(prefix: str) -> list[bytes | None]:
     ts = "2026-01-01T00:00:00Z"
-    good = {"schema_version": 1, "event_id": str(uuid.uuid4()), "machine_id": f"{prefix}bad", "sensor": "power",
-            "value": 1.0, "unit": "W", "ts": ts}
-    future = (datetime.now(timezone.utc) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    good = {
+        "schema_version": 1,
+        "event_id": str(uuid.uuid4()),
+        "machine_id": f"{prefix}bad",
+        "sensor": "power",
+        "value": 1.0,
+        "unit": "W",
+        "ts": ts,
+    }
+    future = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
     return [
         b"{not json",
         b"",
@@ -59,7 +74,7 @@ def test_duplicates_and_malformed_events(services):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
             metrics = response.read().decode()
     assert f"powercast_ingest_consumed_total {float(len(stream))}" in metrics
-    lag_lines = [line for line in metrics.splitlines() if line.startswith(f'powercast_ingest_lag{{')]
+    lag_lines = [line for line in metrics.splitlines() if line.startswith("powercast_ingest_lag{")]
     assert lag_lines and all(f'topic="{topic}"' in line and line.endswith(" 0.0") for line in lag_lines)
 
     assert row_count(url, prefix) == len(valid)
@@ -81,13 +96,21 @@ def test_replaying_the_topic_changes_nothing(services):
     produce(bootstrap, topic, valid + [(b"k", b"oops")])
     with running_ingestor(bootstrap, url, topic, dlq) as first:
         wait_until(lambda: first.counters.batches and first.counters.consumed == len(valid) + 1, what="first pass")
-    before = query(url, "SELECT machine_id, sensor, ts, value, event_id, ingested_at FROM readings "
-                        "WHERE machine_id LIKE %s ORDER BY 1, 2, 3", (prefix + "%",))
+    before = query(
+        url,
+        "SELECT machine_id, sensor, ts, value, event_id, ingested_at FROM readings "
+        "WHERE machine_id LIKE %s ORDER BY 1, 2, 3",
+        (prefix + "%",),
+    )
     # A second group reads the whole topic again from the start.
     with running_ingestor(bootstrap, url, topic, dlq, group=f"replay-{topic}") as second:
         wait_until(lambda: second.counters.consumed == len(valid) + 1, what="replay")
-    after = query(url, "SELECT machine_id, sensor, ts, value, event_id, ingested_at FROM readings "
-                       "WHERE machine_id LIKE %s ORDER BY 1, 2, 3", (prefix + "%",))
+    after = query(
+        url,
+        "SELECT machine_id, sensor, ts, value, event_id, ingested_at FROM readings "
+        "WHERE machine_id LIKE %s ORDER BY 1, 2, 3",
+        (prefix + "%",),
+    )
     assert after == before and len(after) == len(valid)
     assert (second.counters.written, second.counters.duplicates) == (0, len(valid))
     assert dead_letter_count(url, topic) == 1
@@ -97,7 +120,7 @@ def test_late_and_out_of_order_events_land_where_they_belong(services):
     bootstrap, url = services.bootstrap_servers, services.app_database_url
     topic, dlq = fresh_topics(bootstrap)
     prefix = machine_prefix()
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     on_time = readings(prefix, machines=3, steps=20, start=now - timedelta(minutes=5))
     shuffled = on_time[:]
     random.Random(7).shuffle(shuffled)  # out of order within and across partitions
@@ -134,8 +157,14 @@ def _dlq_messages(bootstrap: str, topic: str, expected: int) -> int:
     """Read the DLQ topic from the start; every message must carry its reason in the `error` header."""
     from confluent_kafka import Consumer
 
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"check-{uuid.uuid4().hex}",
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"check-{uuid.uuid4().hex}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
     consumer.subscribe([topic])
     seen = 0
     try:
@@ -164,8 +193,11 @@ def test_two_instances_share_the_partitions_and_hand_over_cleanly(services):
         produce(bootstrap, topic, thirds[0])
         wait_until(lambda: row_count(url, prefix) == len(thirds[0]), what="the first instance's rows")
         with running_ingestor(bootstrap, url, topic, dlq, group=group, batch_size=50) as second:
-            wait_until(lambda: second.assigned() and len(first.assigned()) + len(second.assigned()) == 4,
-                       timeout=60, what="the partitions to be shared")
+            wait_until(
+                lambda: second.assigned() and len(first.assigned()) + len(second.assigned()) == 4,
+                timeout=60,
+                what="the partitions to be shared",
+            )
             produce(bootstrap, topic, thirds[1])
             wait_until(lambda: row_count(url, prefix) == len(thirds[0]) + len(thirds[1]), what="rows of both")
             assert first.counters.consumed and second.counters.consumed, "both instances should have read records"

@@ -13,18 +13,46 @@ import time
 from pathlib import Path
 
 from tests.integration.ingest_support import (
-    fresh_topics, machine_prefix, produce, query, readings, row_count, running_ingestor, wait_until,
+    fresh_topics,
+    machine_prefix,
+    produce,
+    query,
+    readings,
+    row_count,
+    running_ingestor,
+    wait_until,
 )
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def _start_ingestor(settings, topic: str, dlq: str, log_path: Path) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": settings.app_database_url,
-           "POWERCAST_KAFKA_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))}
-    cmd = [sys.executable, "-m", "powercast", "ingest", "--topic", topic, "--dlq-topic", dlq, "--group", f"g-{topic}",
-           "--batch-size", "300", "--batch-ms", "100", "--metrics-port", "0", "--summary-every", "1"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.app_database_url,
+        "POWERCAST_KAFKA_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")])),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "powercast",
+        "ingest",
+        "--topic",
+        topic,
+        "--dlq-topic",
+        dlq,
+        "--group",
+        f"g-{topic}",
+        "--batch-size",
+        "300",
+        "--batch-ms",
+        "100",
+        "--metrics-port",
+        "0",
+        "--summary-every",
+        "1",
+    ]
     with open(log_path, "ab") as log:
         return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=log_path.parent)
 
@@ -44,7 +72,7 @@ def test_kill_9_mid_stream_then_restart_keeps_every_event_once(services, tmp_pat
     topic, dlq = fresh_topics(bootstrap)
     prefix = machine_prefix()
     stream = readings(prefix, machines=20, steps=60)  # 4,800 readings
-    chunks = [stream[i:i + 400] for i in range(0, len(stream), 400)]
+    chunks = [stream[i : i + 400] for i in range(0, len(stream), 400)]
     log_path = tmp_path / "ingest.log"
 
     first = _start_ingestor(services, topic, dlq, log_path)
@@ -52,7 +80,7 @@ def test_kill_9_mid_stream_then_restart_keeps_every_event_once(services, tmp_pat
         for chunk in chunks[: len(chunks) // 2]:
             produce(bootstrap, topic, chunk)
         wait_until(lambda: row_count(url, prefix) > 0, timeout=60, what="the first rows")
-        for chunk in chunks[len(chunks) // 2: -2]:
+        for chunk in chunks[len(chunks) // 2 : -2]:
             produce(bootstrap, topic, chunk)
         first.send_signal(signal.SIGKILL)  # in the middle of the stream: no drain, no commit
         assert first.wait(10) == -signal.SIGKILL
@@ -97,10 +125,10 @@ def test_postgres_outage_mid_stream_loses_nothing(kafka, make_settings):
             produce(bootstrap, topic, stream[:third])
             wait_until(lambda: row_count(url, prefix) == third, what="rows before the outage")
             server.stop()
-            produce(bootstrap, topic, stream[third: 2 * third])
+            produce(bootstrap, topic, stream[third : 2 * third])
             wait_until(lambda: ingestor.counters.db_retries >= 2, what="the ingestor to hit the outage")
             consumed_during_outage = ingestor.counters.consumed
-            producer = threading.Thread(target=produce, args=(bootstrap, topic, stream[2 * third:]))
+            producer = threading.Thread(target=produce, args=(bootstrap, topic, stream[2 * third :]))
             producer.start()
             time.sleep(3)
             # Consumption is paused while the batch waits for the database: nothing more piles up in memory.

@@ -5,28 +5,40 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from powercast.stream.events import SENSOR_UNITS, InvalidEvent, encode_event, parse_event
 from tests.integration.ingest_support import (
-    fresh_topics, machine_prefix, produce, query, row_count, running_ingestor, wait_until,
+    fresh_topics,
+    machine_prefix,
+    produce,
+    query,
+    row_count,
+    running_ingestor,
+    wait_until,
 )
 
-PAST = datetime(2020, 1, 1, tzinfo=timezone.utc)
-ZONES = [timezone.utc, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))]
+PAST = datetime(2020, 1, 1, tzinfo=UTC)
+ZONES = [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))]
 
 NAMESPACE = machine_prefix()  # valid rows from this module stay apart from everyone else's
 machine_ids = st.from_regex(r"[A-Za-z0-9._:-]{0,12}", fullmatch=True).map(lambda s: NAMESPACE + s)
 timestamps = st.one_of(
     st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2026, 1, 1), timezones=st.sampled_from(ZONES)),
-    st.just(datetime(2100, 1, 1, tzinfo=timezone.utc)),  # far in the future
+    st.just(datetime(2100, 1, 1, tzinfo=UTC)),  # far in the future
     st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2026, 1, 1)),  # no zone
 )
-values = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**6),
-                   st.text(max_size=5), st.none(), st.booleans())
+values = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(10**6), 10**6),
+    st.text(max_size=5),
+    st.none(),
+    st.booleans(),
+)
 
 
 @st.composite
@@ -47,19 +59,29 @@ def events(draw) -> dict:
 
 @st.composite
 def payloads(draw) -> bytes | None:
-    kind = draw(st.sampled_from(["event", "event", "valid", "drop", "extra", "truncate", "flip", "bytes", "json", "none"]))
+    kind = draw(
+        st.sampled_from(["event", "event", "valid", "drop", "extra", "truncate", "flip", "bytes", "json", "none"])
+    )
     if kind == "valid":
-        ts = draw(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2026, 1, 1),
-                               timezones=st.just(timezone.utc)))
-        return encode_event(draw(machine_ids), draw(st.sampled_from(list(SENSOR_UNITS))),
-                            draw(st.floats(allow_nan=False, allow_infinity=False)), ts)
+        ts = draw(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2026, 1, 1), timezones=st.just(UTC)))
+        return encode_event(
+            draw(machine_ids),
+            draw(st.sampled_from(list(SENSOR_UNITS))),
+            draw(st.floats(allow_nan=False, allow_infinity=False)),
+            ts,
+        )
     if kind == "bytes":
         return draw(st.binary(max_size=60))
     if kind == "json":
-        return json.dumps(draw(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
-                                            lambda inner: st.lists(inner, max_size=3)
-                                            | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-                                            max_leaves=6))).encode()
+        return json.dumps(
+            draw(
+                st.recursive(
+                    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+                    max_leaves=6,
+                )
+            )
+        ).encode()
     if kind == "none":
         return None
     event = draw(events())
@@ -72,7 +94,7 @@ def payloads(draw) -> bytes | None:
         raw = raw[: draw(st.integers(0, max(0, len(raw) - 1)))]
     elif kind == "flip" and raw:
         at = draw(st.integers(0, len(raw) - 1))
-        raw = raw[:at] + bytes([draw(st.integers(0, 255))]) + raw[at + 1:]
+        raw = raw[:at] + bytes([draw(st.integers(0, 255))]) + raw[at + 1 :]
     return raw
 
 
@@ -91,8 +113,12 @@ def _oracle(payload: bytes | None):
         return None
 
 
-@settings(max_examples=40, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=40,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(batch=st.lists(payloads(), min_size=1, max_size=120))
 def test_every_record_becomes_a_row_or_a_dead_letter(services, live_ingestor, batch):
     ingestor, topic = live_ingestor
@@ -101,8 +127,12 @@ def test_every_record_becomes_a_row_or_a_dead_letter(services, live_ingestor, ba
     last = {}
     for partition, offset in placed:
         last[partition] = max(offset, last.get(partition, -1))
-    wait_until(lambda: all((ingestor.committed_offset(topic, p) or -1) > o for p, o in last.items()), timeout=30,
-               every=0.02, what="the batch's offsets to be committed")
+    wait_until(
+        lambda: all((ingestor.committed_offset(topic, p) or -1) > o for p, o in last.items()),
+        timeout=30,
+        every=0.02,
+        what="the batch's offsets to be committed",
+    )
 
     dead = {(p, o) for p, o in query(url, 'SELECT "partition", "offset" FROM dead_letters WHERE topic = %s', (topic,))}
     for payload, where in zip(batch, placed):
@@ -111,15 +141,20 @@ def test_every_record_becomes_a_row_or_a_dead_letter(services, live_ingestor, ba
             assert where in dead, f"rejected payload {payload!r} has no dead letter"
             continue
         assert where not in dead, f"valid payload {payload!r} was dead-lettered"
-        rows = query(url, "SELECT count(*) FROM readings WHERE machine_id = %s AND sensor = %s AND ts = %s",
-                     (event.machine_id, event.sensor, event.ts))
+        rows = query(
+            url,
+            "SELECT count(*) FROM readings WHERE machine_id = %s AND sensor = %s AND ts = %s",
+            (event.machine_id, event.sensor, event.ts),
+        )
         assert rows == [(1,)], f"valid payload {payload!r} has no row"
 
 
 def test_ingestor_still_consumes_after_random_input(services, live_ingestor):
     ingestor, topic = live_ingestor
     prefix = machine_prefix()
-    ts = datetime.now(timezone.utc) - timedelta(minutes=1)
-    produce(services.bootstrap_servers, topic, [(b"k", encode_event(f"{prefix}1", "power", 1.5, ts, event_id=uuid.uuid4()))])
+    ts = datetime.now(UTC) - timedelta(minutes=1)
+    produce(
+        services.bootstrap_servers, topic, [(b"k", encode_event(f"{prefix}1", "power", 1.5, ts, event_id=uuid.uuid4()))]
+    )
     wait_until(lambda: row_count(services.app_database_url, prefix) == 1, what="a valid event after the random ones")
     assert ingestor.counters.consumed > 100 and ingestor.counters.dead_letters > 0

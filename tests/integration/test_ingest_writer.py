@@ -3,14 +3,14 @@ letter while the rest of its batch is written."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from powercast.ingest.batch import PendingBatch
 from powercast.ingest.writer import BatchWriter
 from tests.integration.ingest_support import machine_prefix, query, readings, row_count
 from tests.unit.test_ingest_batch import FakeRecord
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 def _batch(payloads, topic: str) -> PendingBatch:

@@ -33,16 +33,23 @@ def test_produce_consume_round_trip_with_kafka_python(kafka):
     admin.close()
 
     sent = [{"n": i, "machine_id": f"M-{i % 3:03d}"} for i in range(50)]
-    producer = KafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all",
-                             value_serializer=lambda v: json.dumps(v).encode())
+    producer = KafkaProducer(
+        bootstrap_servers=kafka.bootstrap_servers, acks="all", value_serializer=lambda v: json.dumps(v).encode()
+    )
     for event in sent:
         producer.send(topic, key=event["machine_id"].encode(), value=event)
     producer.flush()
     producer.close()
 
-    consumer = KafkaConsumer(topic, bootstrap_servers=kafka.bootstrap_servers, group_id=f"g-{topic}",
-                             auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=15000,
-                             value_deserializer=json.loads)
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=kafka.bootstrap_servers,
+        group_id=f"g-{topic}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=15000,
+        value_deserializer=json.loads,
+    )
     received = []
     for record in consumer:
         received.append(record.value)

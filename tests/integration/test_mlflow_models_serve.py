@@ -41,8 +41,9 @@ def registered_version(mlflow):
 
 
 def _post(url: str, payload: dict, timeout: float = 30):
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), method="POST", headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read())
@@ -52,19 +53,39 @@ def _post(url: str, payload: dict, timeout: float = 30):
 
 def test_mlflow_models_serve_answers(mlflow, registered_version, tmp_path):
     port = process.free_port()
-    env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow.tracking_uri,
-           "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)]),
-           # MLflow starts `uvicorn` by name: the environment's scripts must be on PATH, as in an activated venv
-           "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": mlflow.tracking_uri,
+        "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)]),
+        # MLflow starts `uvicorn` by name: the environment's scripts must be on PATH, as in an activated venv
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+    }
     mlflow_cli = str(Path(sys.executable).with_name("mlflow"))
     log = tmp_path / "serve.log"
     proc = process.start_detached(
-        [mlflow_cli, "models", "serve", "-m", f"models:/powercast-forecaster/{registered_version}",
-         "--env-manager", "local", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-        log_file=log, pid_file=tmp_path / "serve.pid", env=env)
+        [
+            mlflow_cli,
+            "models",
+            "serve",
+            "-m",
+            f"models:/powercast-forecaster/{registered_version}",
+            "--env-manager",
+            "local",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        log_file=log,
+        pid_file=tmp_path / "serve.pid",
+        env=env,
+    )
     try:
-        process.wait_until(lambda: _ping(port), timeout=90, what="mlflow models serve",
-                           alive=lambda: proc.poll() is None, log_file=log)
+        process.wait_until(
+            lambda: _ping(port), timeout=90, what="mlflow models serve", alive=lambda: proc.poll() is None, log_file=log
+        )
         readings = long_readings(machines=1, minutes=40)
         readings["ts"] = readings["ts"].map(pd.Timestamp.isoformat)
         payload = {"dataframe_split": readings.to_dict(orient="split")}

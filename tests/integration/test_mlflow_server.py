@@ -15,7 +15,9 @@ def test_server_answers_and_keeps_runs_in_postgres(mlflow, db):
     assert server_answers(mlflow.tracking_uri)
     with urllib.request.urlopen(f"{mlflow.tracking_uri}/api/2.0/mlflow/experiments/search?max_results=5") as r:
         assert r.status == 200
-    assert backend_store_uri(mlflow).startswith("postgresql+psycopg2://") and backend_store_uri(mlflow).endswith("/mlflow")
+    assert backend_store_uri(mlflow).startswith("postgresql+psycopg2://") and backend_store_uri(mlflow).endswith(
+        "/mlflow"
+    )
     from powercast.db.connection import connect
 
     conn = connect(backend_store_uri(mlflow))

@@ -37,8 +37,9 @@ def history(postgres):
     from powercast.features.aggregate import minute_frame_from_readings
     from tests.synthetic import minute_frame
 
-    frame = minute_frame(days=DAYS, n_machines=MACHINES, seed=5, sensors=("power",),
-                         start=(END - pd.Timedelta(days=DAYS)).isoformat())
+    frame = minute_frame(
+        days=DAYS, n_machines=MACHINES, seed=5, sensors=("power",), start=(END - pd.Timedelta(days=DAYS)).isoformat()
+    )
     frame["machine_id"] = frame["machine_id"].str.replace("M-", "FLOW-")
     readings = frame[["machine_id", "ts", "power"]].rename(columns={"power": "value"}).assign(sensor="power")
     attributes = frame.groupby("machine_id")[["machine_type", "rated_power_w"]].first().reset_index()
@@ -65,15 +66,18 @@ def _train(frame, settings, run_name):
 
     frame = training_part(frame, HOLDOUT_HOURS)  # as `powercast train` does: promotion judges on unseen hours
     report = train_models(frame, ["xgb"], n_windows=2, spec=FeatureSpec(), params={"xgb": {"n_estimators": 80}})
-    return report, track_and_register(report, settings, frame=frame, n_windows=2, run_name=run_name,
-                                      triggered_by="test")
+    return report, track_and_register(
+        report, settings, frame=frame, n_windows=2, run_name=run_name, triggered_by="test"
+    )
 
 
 def _aliases(settings):
     client = registry.connect(settings)
-    return {alias: (ref.version if ref else None) for alias in (CHAMPION_ALIAS, CHALLENGER_ALIAS,
-                                                                PREVIOUS_CHAMPION_ALIAS)
-            for ref in [registry.version_by_alias(client, alias)]}
+    return {
+        alias: (ref.version if ref else None)
+        for alias in (CHAMPION_ALIAS, CHALLENGER_ALIAS, PREVIOUS_CHAMPION_ALIAS)
+        for ref in [registry.version_by_alias(client, alias)]
+    }
 
 
 def test_train_promote_rollback_and_serve(mlflow, history):
@@ -97,8 +101,7 @@ def test_train_promote_rollback_and_serve(mlflow, history):
     assert decision.record.outcome == "promoted", decision.record.reason
     assert decision.record.persistence_mae > decision.record.challenger_mae
     assert decision.record.holdout_start > pd.Timestamp(decision.record.details["trained_through"]["challenger"])
-    assert _aliases(mlflow) == {CHAMPION_ALIAS: first.version, CHALLENGER_ALIAS: None,
-                                PREVIOUS_CHAMPION_ALIAS: None}
+    assert _aliases(mlflow) == {CHAMPION_ALIAS: first.version, CHALLENGER_ALIAS: None, PREVIOUS_CHAMPION_ALIAS: None}
 
     # second run: an impossible margin keeps the champion; margin 0 promotes (same data, same model quality)
     _, second = _train(history, mlflow, "second")
@@ -172,6 +175,16 @@ def test_train_promote_rollback_and_serve(mlflow, history):
 
 def _request_body(frame: pd.DataFrame, minutes: int = 70) -> dict:
     part = frame[frame["machine_id"] == "FLOW-002"].tail(minutes).dropna(subset=["power"])
-    return {"readings": [{"machine_id": "FLOW-002", "sensor": "power", "ts": ts.isoformat(), "value": float(v),
-                          "machine_type": part["machine_type"].iloc[0], "rated_power_w": float(part["rated_power_w"].iloc[0])}
-                         for ts, v in zip(part["ts"], part["power"])]}
+    return {
+        "readings": [
+            {
+                "machine_id": "FLOW-002",
+                "sensor": "power",
+                "ts": ts.isoformat(),
+                "value": float(v),
+                "machine_type": part["machine_type"].iloc[0],
+                "rated_power_w": float(part["rated_power_w"].iloc[0]),
+            }
+            for ts, v in zip(part["ts"], part["power"])
+        ]
+    }

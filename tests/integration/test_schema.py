@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -51,7 +51,7 @@ def test_changed_migration_is_refused(postgres, tmp_path):
 
 
 def test_reading_inserted_twice_stays_one_row(db):
-    row = ("M-TEST-1", "power", datetime(2026, 11, 25, 12, 0, 10, tzinfo=timezone.utc), 1234.5, "W", str(uuid.uuid4()))
+    row = ("M-TEST-1", "power", datetime(2026, 11, 25, 12, 0, 10, tzinfo=UTC), 1234.5, "W", str(uuid.uuid4()))
     with db.cursor() as cur:
         for _ in range(2):
             cur.execute(

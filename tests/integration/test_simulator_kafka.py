@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from typer.testing import CliRunner
@@ -22,7 +22,7 @@ from powercast.simulator.machines_db import upsert_machines
 from powercast.simulator.publish import backfill, generate_events
 from powercast.stream.events import InvalidEvent, parse_event
 
-START = datetime(2026, 11, 20, 9, tzinfo=timezone.utc)
+START = datetime(2026, 11, 20, 9, tzinfo=UTC)
 STEP0 = int(START.timestamp()) // 10
 
 
@@ -82,7 +82,7 @@ def test_backfill_delivers_exactly_the_generated_records(kafka, producer):
             rejected.append(r.value)
             continue
         assert event.machine_id.encode() == r.key
-        assert event.ts >= last_ts.get(r.key, event.ts)          # per machine, in time order
+        assert event.ts >= last_ts.get(r.key, event.ts)  # per machine, in time order
         last_ts[r.key] = event.ts
         valid.add((event.machine_id, event.sensor, event.ts))
     assert len(valid) == stats.readings and len(rejected) == stats.malformed
@@ -107,8 +107,11 @@ def test_machines_are_upserted_with_their_attributes(postgres, db):
         assert upsert_machines(postgres.app_database_url, fleet) == 3
         assert upsert_machines(postgres.app_database_url, build_fleet(3, seed=78)) == 3
         with db.cursor() as cur:
-            cur.execute("SELECT machine_id, machine_type, rated_power_w, attributes FROM machines "
-                        "WHERE machine_id = ANY(%s) ORDER BY machine_id", (ids,))
+            cur.execute(
+                "SELECT machine_id, machine_type, rated_power_w, attributes FROM machines "
+                "WHERE machine_id = ANY(%s) ORDER BY machine_id",
+                (ids,),
+            )
             rows = cur.fetchall()
         newer = build_fleet(3, seed=78)
         assert [(r[0], r[1], r[2]) for r in rows] == [(m.machine_id, m.machine_type, m.rated_power_w) for m in newer]
@@ -120,14 +123,35 @@ def test_machines_are_upserted_with_their_attributes(postgres, db):
 
 
 def test_live_command_continues_history_takes_an_injection_and_stops_on_sigterm(kafka, tmp_path, monkeypatch):
-    env = {**os.environ, "POWERCAST_DATA_DIR": str(tmp_path), "POWERCAST_KAFKA_PORT": str(kafka.kafka_port),
-           "POWERCAST_KAFKA_HOST": kafka.kafka_host}
+    env = {
+        **os.environ,
+        "POWERCAST_DATA_DIR": str(tmp_path),
+        "POWERCAST_KAFKA_PORT": str(kafka.kafka_port),
+        "POWERCAST_KAFKA_HOST": kafka.kafka_host,
+    }
     env.pop("POWERCAST_KAFKA_BOOTSTRAP_SERVERS", None)
     cmd = [sys.executable, "-m", "powercast"]
     before = _end_offsets(kafka.bootstrap_servers)
-    live = subprocess.Popen([*cmd, "simulate", "--machines", "2", "--interval", "1", "--backfill-days", "0.0005",
-                             "--anomaly-rate", "0", "--no-register"], env=env, cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    live = subprocess.Popen(
+        [
+            *cmd,
+            "simulate",
+            "--machines",
+            "2",
+            "--interval",
+            "1",
+            "--backfill-days",
+            "0.0005",
+            "--anomaly-rate",
+            "0",
+            "--no-register",
+        ],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         heartbeat = tmp_path / "simulator" / "simulator.json"
         deadline = time.monotonic() + 30
@@ -151,7 +175,7 @@ def test_live_command_continues_history_takes_an_injection_and_stops_on_sigterm(
         event = parse_event(r.value)
         seconds[event.machine_id][int(event.ts.timestamp())] += 1
     m1, m2 = seconds["M-001"], seconds["M-002"]
-    assert set(m1.values()) == {4}                                     # each second once, all four sensors
-    assert sorted(m1) == list(range(min(m1), max(m1) + 1))            # no gap from history into live
+    assert set(m1.values()) == {4}  # each second once, all four sensors
+    assert sorted(m1) == list(range(min(m1), max(m1) + 1))  # no gap from history into live
     assert max(m1) - min(m1) >= 43 + 3
-    assert len(set(m1) - set(m2)) == 3                                # the injected 3-second dropout
+    assert len(set(m1) - set(m2)) == 3  # the injected 3-second dropout

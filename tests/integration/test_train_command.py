@@ -25,21 +25,31 @@ def test_train_reads_features_and_prints_the_comparison(postgres):
     try:
         with conn.cursor() as cur:
             cur.execute(CLEANUP)
-            execute_values(cur, "INSERT INTO readings (machine_id, sensor, ts, value, unit, event_id) VALUES %s",
-                           [(r.machine_id, r.sensor, r.ts.to_pydatetime(), float(r.value), "W", str(uuid.uuid4()))
-                            for r in readings.itertuples(index=False)])
+            execute_values(
+                cur,
+                "INSERT INTO readings (machine_id, sensor, ts, value, unit, event_id) VALUES %s",
+                [
+                    (r.machine_id, r.sensor, r.ts.to_pydatetime(), float(r.value), "W", str(uuid.uuid4()))
+                    for r in readings.itertuples(index=False)
+                ],
+            )
         conn.commit()
         assert CliRunner().invoke(app, ["features", "--full"], env=env).exit_code == 0
 
-        result = CliRunner().invoke(app, ["train", "--models", "moving_average,seasonal_naive", "--windows", "2",
-                                          "--json", "--no-register"], env=env)
+        result = CliRunner().invoke(
+            app,
+            ["train", "--models", "moving_average,seasonal_naive", "--windows", "2", "--json", "--no-register"],
+            env=env,
+        )
         assert result.exit_code == 0, result.output
-        report = json.loads(result.output[result.output.index("{"):])
+        report = json.loads(result.output[result.output.index("{") :])
         assert set(report["models"]) == {"persistence", "moving_average", "seasonal_naive"}
         assert report["models"]["moving_average"]["overall"]["n"] > 100
         assert report["best"] in {"moving_average", "seasonal_naive"}
 
-        table = CliRunner().invoke(app, ["train", "--models", "moving_average", "--windows", "2", "--no-register"], env=env)
+        table = CliRunner().invoke(
+            app, ["train", "--models", "moving_average", "--windows", "2", "--no-register"], env=env
+        )
         assert table.exit_code == 0, table.output
         assert "moving_average" in table.output and "best (lowest MAE among the requested models)" in table.output
     finally:

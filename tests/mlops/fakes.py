@@ -18,7 +18,7 @@ class LastValue(Forecaster):
         self.scale = scale
         self.spread_: float = 0.0
 
-    def fit(self, frame: pd.DataFrame) -> "LastValue":
+    def fit(self, frame: pd.DataFrame) -> LastValue:
         diffs = frame.groupby("machine_id")["power"].diff().abs()
         self.spread_ = float(np.nanstd(diffs)) if diffs.notna().any() else 0.0
         return self
@@ -32,16 +32,26 @@ class LastValue(Forecaster):
                 seen = part[part["ts"] < issue]
                 last = float(seen["power"].iloc[-1]) * self.scale if len(seen) else np.nan
                 for step in range(1, self.horizon + 1):
-                    rows.append((str(machine), issue, step, issue + pd.Timedelta(minutes=step - 1), last,
-                                 last - 1.28 * self.spread_, last + 1.28 * self.spread_))
+                    rows.append(
+                        (
+                            str(machine),
+                            issue,
+                            step,
+                            issue + pd.Timedelta(minutes=step - 1),
+                            last,
+                            last - 1.28 * self.spread_,
+                            last + 1.28 * self.spread_,
+                        )
+                    )
         return pd.DataFrame(rows, columns=FORECAST_COLUMNS)
 
     def params(self) -> dict:
         return {**super().params(), "scale": self.scale}
 
 
-def long_readings(machines: int = 2, minutes: int = 90, end: str = "2026-11-25 12:00", every_s: int = 10,
-                  seed: int = 1) -> pd.DataFrame:
+def long_readings(
+    machines: int = 2, minutes: int = 90, end: str = "2026-11-25 12:00", every_s: int = 10, seed: int = 1
+) -> pd.DataFrame:
     """Power and temperature readings every `every_s` seconds over the `minutes` before `end`."""
     rng = np.random.default_rng(seed)
     end_ts = pd.Timestamp(end, tz="UTC")

@@ -15,8 +15,15 @@ T0 = pd.Timestamp("2026-11-02 00:00", tz="UTC")
 def ramp_frame(minutes: int, machines=("A", "B")) -> pd.DataFrame:
     parts = []
     for i, machine in enumerate(machines):
-        parts.append(pd.DataFrame({"machine_id": machine, "ts": pd.date_range(T0, periods=minutes, freq="min"),
-                                   "power": np.arange(minutes, dtype=float) + 1000 * i}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "machine_id": machine,
+                    "ts": pd.date_range(T0, periods=minutes, freq="min"),
+                    "power": np.arange(minutes, dtype=float) + 1000 * i,
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 

@@ -27,8 +27,9 @@ def test_every_command_has_help(path):
 
 def test_user_errors_are_one_line(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": "postgresql://x@127.0.0.1:1/none", "HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-m", "powercast", "db", "migrate"], capture_output=True, text=True,
-                            env=env, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "powercast", "db", "migrate"], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: cannot reach PostgreSQL")

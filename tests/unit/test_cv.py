@@ -40,9 +40,11 @@ def test_cv_frame_has_actuals_persistence_and_folds(frame):
     np.testing.assert_allclose(cv["yhat"], cv["persistence"])  # persistence is the persistence column
 
 
-@pytest.mark.parametrize("model", [MovingAverage(window=5),
-                                   XGBoostForecaster(n_estimators=15, stride=10, early_stopping_rounds=5)],
-                         ids=["moving_average", "xgb"])
+@pytest.mark.parametrize(
+    "model",
+    [MovingAverage(window=5), XGBoostForecaster(n_estimators=15, stride=10, early_stopping_rounds=5)],
+    ids=["moving_average", "xgb"],
+)
 def test_perturbing_the_future_changes_no_forecast_issued_before_it(frame, model):
     folds = plan_folds(frame, n_windows=2, horizon=15, window=180)
     perturb_from = folds[1][0] + pd.Timedelta(minutes=60)

@@ -13,8 +13,14 @@ T0 = pd.Timestamp("2026-03-02 08:00", tz="UTC")
 
 
 def _long(machine: str, sensor: str, seconds, values) -> pd.DataFrame:
-    return pd.DataFrame({"machine_id": machine, "sensor": sensor,
-                         "ts": T0 + pd.to_timedelta(list(seconds), unit="s"), "value": list(values)})
+    return pd.DataFrame(
+        {
+            "machine_id": machine,
+            "sensor": sensor,
+            "ts": T0 + pd.to_timedelta(list(seconds), unit="s"),
+            "value": list(values),
+        }
+    )
 
 
 def test_ten_second_readings_give_the_minute_statistics():
@@ -22,8 +28,13 @@ def test_ten_second_readings_give_the_minute_statistics():
     frame = minute_frame_from_readings(_long("M-1", "power", range(0, 80, 10), values))
     assert frame["ts"].tolist() == [T0, T0 + pd.Timedelta(minutes=1)]
     first = frame.iloc[0]
-    assert (first["power"], first["power_min"], first["power_max"], first["power_last"], first["power_count"]) == \
-        (35.0, 10.0, 60.0, 60.0, 6)
+    assert (first["power"], first["power_min"], first["power_max"], first["power_last"], first["power_count"]) == (
+        35.0,
+        10.0,
+        60.0,
+        60.0,
+        6,
+    )
     assert first["power_std"] == pytest.approx(np.std(values[:6], ddof=1))
     assert frame.iloc[1]["power"] == 1.5 and frame.iloc[1]["power_count"] == 2
 
@@ -45,11 +56,11 @@ def test_a_ten_minute_meter_is_held_until_its_next_reading():
     readings = _long("M-1", "power", [0, 600, 1200, 3000], [100.0, 200.0, 300.0, 400.0])
     frame = minute_frame_from_readings(readings).set_index("ts")
     minute = lambda m: T0 + pd.Timedelta(minutes=m)  # noqa: E731
-    assert frame.loc[minute(0):minute(9), "power"].tolist() == [100.0] * 10
-    assert frame.loc[minute(10):minute(19), "power"].tolist() == [200.0] * 10
+    assert frame.loc[minute(0) : minute(9), "power"].tolist() == [100.0] * 10
+    assert frame.loc[minute(10) : minute(19), "power"].tolist() == [200.0] * 10
     assert frame.loc[minute(1), "power_count"] == 0 and frame.loc[minute(10), "power_count"] == 1
     assert np.isnan(frame.loc[minute(1), "power_std"])
-    held_until = frame.loc[minute(20):minute(49), "power"]
+    held_until = frame.loc[minute(20) : minute(49), "power"]
     assert held_until.notna().sum() == 10  # minutes 20-29 held, then a real gap until minute 50
     assert frame.loc[minute(50), "power"] == 400.0
 
@@ -61,19 +72,40 @@ def test_a_one_minute_meter_is_not_held():
 
 
 def test_absent_sensors_are_absent_and_unknown_ones_ignored():
-    readings = pd.concat([_long("M-1", "power", [0, 10], [1.0, 2.0]), _long("M-1", "humidity", [0], [50.0]),
-                          _long("M-1", "temperature", [0], [40.0])])
+    readings = pd.concat(
+        [
+            _long("M-1", "power", [0, 10], [1.0, 2.0]),
+            _long("M-1", "humidity", [0], [50.0]),
+            _long("M-1", "temperature", [0], [40.0]),
+        ]
+    )
     frame = minute_frame_from_readings(readings)
     assert [c for c in frame.columns if c not in ("machine_id", "ts")] == [
-        "power", "power_min", "power_max", "power_std", "power_last", "power_count",
-        "temperature", "temperature_min", "temperature_max", "temperature_std", "temperature_last",
-        "temperature_count"]
+        "power",
+        "power_min",
+        "power_max",
+        "power_std",
+        "power_last",
+        "power_count",
+        "temperature",
+        "temperature_min",
+        "temperature_max",
+        "temperature_std",
+        "temperature_last",
+        "temperature_count",
+    ]
 
 
 def test_machines_get_their_own_grids_and_attributes():
     readings = pd.concat([_long("M-2", "power", [120, 180], [5.0, 6.0]), _long("M-1", "power", [0, 240], [1.0, 2.0])])
-    machines = pd.DataFrame({"machine_id": ["M-1", "M-2"], "machine_type": ["press", "oven"],
-                             "rated_power_w": [1000.0, 2000.0], "site": ["a", "b"]})
+    machines = pd.DataFrame(
+        {
+            "machine_id": ["M-1", "M-2"],
+            "machine_type": ["press", "oven"],
+            "rated_power_w": [1000.0, 2000.0],
+            "site": ["a", "b"],
+        }
+    )
     frame = minute_frame_from_readings(readings, machines=machines)
     assert frame.groupby("machine_id").size().to_dict() == {"M-1": 5, "M-2": 2}
     assert frame.groupby("machine_id")["machine_type"].first().to_dict() == {"M-1": "press", "M-2": "oven"}

@@ -44,8 +44,11 @@ def reference_minute_frame(readings: pd.DataFrame) -> pd.DataFrame:
     out = out.drop_duplicates(["machine_id", "sensor", "ts"], keep="first")
     out = out.sort_values(["machine_id", "sensor", "ts"], kind="stable").reset_index(drop=True)
     out = out.assign(bucket=out["ts"].dt.floor("min"))
-    stats = (out.groupby(["machine_id", "sensor", "bucket"], sort=True)["value"]
-             .agg(["mean", "min", "max", "std", "last", "count"]).unstack("sensor"))
+    stats = (
+        out.groupby(["machine_id", "sensor", "bucket"], sort=True)["value"]
+        .agg(["mean", "min", "max", "std", "last", "count"])
+        .unstack("sensor")
+    )
     wide = pd.DataFrame(index=stats.index)
     for sensor in [s for s in SENSOR_ORDER if s in stats.columns.get_level_values("sensor")]:
         for column, stat in zip(sensor_columns(sensor), ("mean", *STATS)):
@@ -63,8 +66,14 @@ def reference_minute_frame(readings: pd.DataFrame) -> pd.DataFrame:
 
 def _ten_second(machines: int, minutes: int, seed: int) -> pd.DataFrame:
     start = (END - pd.Timedelta(minutes=minutes)).isoformat()
-    return long_readings(days=minutes / 1440, n_machines=machines, seed=seed, every_s=10,
-                         sensors=("power", "temperature", "vibration", "pressure"), start=start)
+    return long_readings(
+        days=minutes / 1440,
+        n_machines=machines,
+        seed=seed,
+        every_s=10,
+        sensors=("power", "temperature", "vibration", "pressure"),
+        start=start,
+    )
 
 
 def _irregular() -> pd.DataFrame:
@@ -86,8 +95,9 @@ CASES = {
     "10-second, one machine": lambda: _ten_second(1, 70, seed=11),
     "10-second, fleet": lambda: _ten_second(12, 70, seed=12),
     "irregular, shuffled, duplicated": _irregular,
-    "90-second meter": lambda: long_readings(days=0.2, n_machines=3, seed=4, every_s=90,
-                                             sensors=("power", "temperature")),
+    "90-second meter": lambda: long_readings(
+        days=0.2, n_machines=3, seed=4, every_s=90, sensors=("power", "temperature")
+    ),
     "10-minute meter": lambda: long_readings(days=0.3, n_machines=2, seed=6, every_s=600, sensors=("power",)),
     "coarse and fine machines": _mixed,
 }
@@ -96,8 +106,9 @@ CASES = {
 @pytest.mark.parametrize("case", CASES)
 def test_minute_frame_is_bit_identical_to_the_groupby_reference(case):
     readings = CASES[case]()
-    pd.testing.assert_frame_equal(minute_frame_from_readings(readings), reference_minute_frame(readings),
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        minute_frame_from_readings(readings), reference_minute_frame(readings), check_exact=True
+    )
 
 
 def test_reference_cases_exercise_holding_and_gaps():

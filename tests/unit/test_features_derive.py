@@ -10,15 +10,21 @@ from hypothesis import strategies as st
 
 from powercast.errors import PowercastError
 from powercast.features.derive import (
-    TIME_COLUMNS, IncrementalFeatures, derive_features, feature_columns, machine_type_code, time_features,
+    TIME_COLUMNS,
+    IncrementalFeatures,
+    derive_features,
+    feature_columns,
+    machine_type_code,
+    time_features,
 )
 from powercast.features.spec import FeatureSpec
 
 T0 = pd.Timestamp("2026-03-02 05:00", tz="UTC")  # a Monday
 SPECS = {
     "default": FeatureSpec(),
-    "short": FeatureSpec(lags=(1, 2), windows=(3,), deltas=(1,), history=5, sensors=("temperature",),
-                         sensor_windows=(2,), stuck_window=3),
+    "short": FeatureSpec(
+        lags=(1, 2), windows=(3,), deltas=(1,), history=5, sensors=("temperature",), sensor_windows=(2,), stuck_window=3
+    ),
     "long": FeatureSpec(lags=(1, 90), windows=(7, 120), deltas=(2, 30), history=30, sensor_windows=(45,)),
 }
 
@@ -31,27 +37,49 @@ def _frame(minutes: int = 240, machines=("M-1", "M-2"), seed: int = 0, gaps: boo
         n = minutes - 37 * i
         ts = T0 + pd.to_timedelta(np.arange(n) + 11 * i, unit="min")
         power = 1000 + 300 * np.sin(np.arange(n) / 17) + rng.normal(0, 20, n)
-        part = pd.DataFrame({"machine_id": machine, "ts": ts, "power": power,
-                             "power_std": rng.uniform(1, 5, n), "power_count": 6,
-                             "temperature": 50 + rng.normal(0, 1, n),
-                             "machine_type": "press" if i % 2 == 0 else "oven", "rated_power_w": 2000.0 + 500 * i})
+        part = pd.DataFrame(
+            {
+                "machine_id": machine,
+                "ts": ts,
+                "power": power,
+                "power_std": rng.uniform(1, 5, n),
+                "power_count": 6,
+                "temperature": 50 + rng.normal(0, 1, n),
+                "machine_type": "press" if i % 2 == 0 else "oven",
+                "rated_power_w": 2000.0 + 500 * i,
+            }
+        )
         if gaps:
             part.loc[rng.choice(n, size=n // 10, replace=False), ["power", "power_std", "temperature"]] = np.nan
-            part = part.drop(index=part.index[n // 3: n // 3 + 4])  # four buckets missing entirely
+            part = part.drop(index=part.index[n // 3 : n // 3 + 4])  # four buckets missing entirely
         parts.append(part)
     return pd.concat(parts, ignore_index=True)
 
 
 def test_lags_windows_and_deltas_on_a_hand_frame():
-    frame = pd.DataFrame({"machine_id": "M", "ts": T0 + pd.to_timedelta(range(6), unit="min"),
-                          "power": [1.0, 2.0, np.nan, 4.0, 8.0, 16.0]})
+    frame = pd.DataFrame(
+        {
+            "machine_id": "M",
+            "ts": T0 + pd.to_timedelta(range(6), unit="min"),
+            "power": [1.0, 2.0, np.nan, 4.0, 8.0, 16.0],
+        }
+    )
     spec = FeatureSpec(lags=(1, 3), windows=(3,), deltas=(2,), sensors=(), stuck_window=2)
     out = derive_features(frame, spec)
     np.testing.assert_array_equal(out["power_lag_1"], [1, 2, np.nan, 4, 8, 16])
     np.testing.assert_array_equal(out["power_lag_3"], [np.nan, np.nan, 1, 2, np.nan, 4])
     np.testing.assert_allclose(out["power_ma_3"], [np.nan, np.nan, 1.5, 3, 6, 28 / 3])
-    np.testing.assert_allclose(out["power_sd_3"], [np.nan, np.nan, np.std([1, 2], ddof=1), np.std([2, 4], ddof=1),
-                                                   np.std([4, 8], ddof=1), np.std([4, 8, 16], ddof=1)])
+    np.testing.assert_allclose(
+        out["power_sd_3"],
+        [
+            np.nan,
+            np.nan,
+            np.std([1, 2], ddof=1),
+            np.std([2, 4], ddof=1),
+            np.std([4, 8], ddof=1),
+            np.std([4, 8, 16], ddof=1),
+        ],
+    )
     np.testing.assert_array_equal(out["power_delta_2"], [np.nan, np.nan, np.nan, 2, np.nan, 12])
     np.testing.assert_array_equal(out["power_missing"], [0, 0, 1, 0, 0, 0])
 
@@ -68,8 +96,9 @@ def test_missing_buckets_become_rows_and_windows_stay_within_a_machine():
 
 def test_time_features_describe_the_issue_minute():
     spec = FeatureSpec(shift_starts=(6, 14, 22))
-    instants = pd.DatetimeIndex(["2026-03-02 05:59", "2026-03-02 06:00", "2026-03-02 14:00", "2026-03-02 22:00",
-                                 "2026-03-08 23:59"], tz="UTC")
+    instants = pd.DatetimeIndex(
+        ["2026-03-02 05:59", "2026-03-02 06:00", "2026-03-02 14:00", "2026-03-02 22:00", "2026-03-08 23:59"], tz="UTC"
+    )
     t = time_features(instants, spec)
     assert t["shift"].tolist() == [2, 0, 1, 2, 2]  # night runs 22:00-06:00 across midnight
     assert t["minute_of_day"].tolist() == [359, 360, 840, 1320, 1439]
@@ -133,15 +162,20 @@ def _chunks(frame: pd.DataFrame, sizes: list[int]) -> list[pd.DataFrame]:
 
 
 @pytest.mark.parametrize("spec", SPECS.values(), ids=SPECS.keys())
-@pytest.mark.parametrize("sizes", [[1] * 15 + [45, 1, 1, 90], [97, 3, 50], [250]],
-                         ids=["minute-by-minute", "uneven", "one"])
+@pytest.mark.parametrize(
+    "sizes", [[1] * 15 + [45, 1, 1, 90], [97, 3, 50], [250]], ids=["minute-by-minute", "uneven", "one"]
+)
 def test_incremental_path_equals_batch(spec, sizes):
     frame = _frame(seed=3)
     batch = derive_features(frame, spec)
     live = IncrementalFeatures(spec)
     emitted = [live.update(chunk) for chunk in _chunks(frame, sizes) if len(chunk)]
-    incremental = (pd.concat(emitted).drop_duplicates(["machine_id", "ts"], keep="last")
-                   .sort_values(["machine_id", "ts"]).reset_index(drop=True))
+    incremental = (
+        pd.concat(emitted)
+        .drop_duplicates(["machine_id", "ts"], keep="last")
+        .sort_values(["machine_id", "ts"])
+        .reset_index(drop=True)
+    )
     pd.testing.assert_frame_equal(incremental[batch.columns], batch, check_exact=True)
 
 
@@ -178,6 +212,10 @@ def test_any_split_of_the_stream_gives_the_batch_features(cuts, seed):
     sizes = [b - a for a, b in zip([0, *edges[:-1]], edges)] if edges else []
     live = IncrementalFeatures(spec)
     emitted = [live.update(chunk) for chunk in _chunks(frame, sizes) if len(chunk)]
-    incremental = (pd.concat(emitted).drop_duplicates(["machine_id", "ts"], keep="last")
-                   .sort_values(["machine_id", "ts"]).reset_index(drop=True))
+    incremental = (
+        pd.concat(emitted)
+        .drop_duplicates(["machine_id", "ts"], keep="last")
+        .sort_values(["machine_id", "ts"])
+        .reset_index(drop=True)
+    )
     pd.testing.assert_frame_equal(incremental[batch.columns], batch, check_exact=True)

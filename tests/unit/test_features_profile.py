@@ -28,8 +28,13 @@ def test_day_classes_split_monday_midweek_saturday_sunday():
 def test_lookup_is_the_mean_relative_load_of_the_slot_and_day_class():
     profile = LoadProfile.fit(two_tuesdays(1.0, 0.5), {"A": 1000.0}, slot_minutes=10)
     wednesday = TUESDAY + pd.Timedelta(days=1)
-    at = pd.DatetimeIndex([wednesday + pd.Timedelta(hours=10), wednesday + pd.Timedelta(hours=20),
-                           TUESDAY + pd.Timedelta(days=5, hours=10)])  # Wed 10:00, Wed 20:00, Sunday 10:00
+    at = pd.DatetimeIndex(
+        [
+            wednesday + pd.Timedelta(hours=10),
+            wednesday + pd.Timedelta(hours=20),
+            TUESDAY + pd.Timedelta(days=5, hours=10),
+        ]
+    )  # Wed 10:00, Wed 20:00, Sunday 10:00
     values = profile.lookup(np.array(["A", "A", "A"]), at)
     assert values[0] == pytest.approx(0.75)
     assert values[1] == pytest.approx(0.0)

@@ -14,11 +14,23 @@ T0 = pd.Timestamp("2026-03-02 00:00", tz="UTC")
 
 def _frame() -> pd.DataFrame:
     rng = np.random.default_rng(1)
-    long = pd.DataFrame({"machine_id": "M-LONG", "ts": T0 + pd.to_timedelta(range(120), unit="min"),
-                         "power": rng.normal(1000, 10, 120), "temperature": rng.normal(50, 1, 120)})
+    long = pd.DataFrame(
+        {
+            "machine_id": "M-LONG",
+            "ts": T0 + pd.to_timedelta(range(120), unit="min"),
+            "power": rng.normal(1000, 10, 120),
+            "temperature": rng.normal(50, 1, 120),
+        }
+    )
     long.loc[50:79, "temperature"] = 51.5  # flat-lined for 30 minutes
-    short = pd.DataFrame({"machine_id": "M-NEW", "ts": T0 + pd.to_timedelta(range(20), unit="min"),
-                          "power": rng.normal(500, 10, 20), "temperature": rng.normal(40, 1, 20)})
+    short = pd.DataFrame(
+        {
+            "machine_id": "M-NEW",
+            "ts": T0 + pd.to_timedelta(range(20), unit="min"),
+            "power": rng.normal(500, 10, 20),
+            "temperature": rng.normal(40, 1, 20),
+        }
+    )
     return pd.concat([long, short], ignore_index=True)
 
 

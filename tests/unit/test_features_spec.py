@@ -27,8 +27,17 @@ def test_lookback_covers_the_longest_lag_window_and_delta():
     assert FeatureSpec(lags=(1,), windows=(5,), deltas=(1,), history=120).min_history == 120
 
 
-@pytest.mark.parametrize("kwargs", [{"lags": (0,)}, {"windows": (2.5,)}, {"history": 0}, {"stuck_window": 1},
-                                    {"shift_starts": (14, 6)}, {"shift_starts": (25,)}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"lags": (0,)},
+        {"windows": (2.5,)},
+        {"history": 0},
+        {"stuck_window": 1},
+        {"shift_starts": (14, 6)},
+        {"shift_starts": (25,)},
+    ],
+)
 def test_invalid_specs_are_refused(kwargs):
     with pytest.raises(ValueError):
         FeatureSpec(**kwargs)

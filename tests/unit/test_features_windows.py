@@ -18,18 +18,32 @@ SPEC = FeatureSpec(history=4, horizon=3, lags=(1, 2, 3, 4), windows=(2,), deltas
 
 def _frame() -> pd.DataFrame:
     """M-A: power 0..19 over 20 minutes with minute 12 missing; M-B: power 100..109 starting 5 minutes later."""
-    a = pd.DataFrame({"machine_id": "M-A", "ts": T0 + pd.to_timedelta(range(20), unit="min"),
-                      "power": np.arange(20.0), "temperature": np.arange(20.0) / 10})
+    a = pd.DataFrame(
+        {
+            "machine_id": "M-A",
+            "ts": T0 + pd.to_timedelta(range(20), unit="min"),
+            "power": np.arange(20.0),
+            "temperature": np.arange(20.0) / 10,
+        }
+    )
     a = a[a["ts"] != T0 + pd.Timedelta(minutes=12)]
-    b = pd.DataFrame({"machine_id": "M-B", "ts": T0 + pd.to_timedelta(range(5, 15), unit="min"),
-                      "power": 100 + np.arange(10.0), "temperature": 1.0})
+    b = pd.DataFrame(
+        {
+            "machine_id": "M-B",
+            "ts": T0 + pd.to_timedelta(range(5, 15), unit="min"),
+            "power": 100 + np.arange(10.0),
+            "temperature": 1.0,
+        }
+    )
     return pd.concat([b, a], ignore_index=True)  # unsorted on purpose
 
 
 def test_default_issue_index_is_the_minute_after_each_machines_last_bucket():
     index = issue_index(_frame())
-    assert index.to_dict("list") == {"machine_id": ["M-A", "M-B"],
-                                     "issue_ts": [T0 + pd.Timedelta(minutes=20), T0 + pd.Timedelta(minutes=15)]}
+    assert index.to_dict("list") == {
+        "machine_id": ["M-A", "M-B"],
+        "issue_ts": [T0 + pd.Timedelta(minutes=20), T0 + pd.Timedelta(minutes=15)],
+    }
 
 
 def test_issue_times_apply_to_every_machine_and_must_be_minute_boundaries():
@@ -41,8 +55,9 @@ def test_issue_times_apply_to_every_machine_and_must_be_minute_boundaries():
 
 def test_windows_hold_the_buckets_before_the_issue_and_targets_the_ones_after():
     frame = _frame()
-    index = pd.DataFrame({"machine_id": ["M-A", "M-A", "M-B"],
-                          "issue_ts": T0 + pd.to_timedelta([8, 14, 12], unit="min")})
+    index = pd.DataFrame(
+        {"machine_id": ["M-A", "M-A", "M-B"], "issue_ts": T0 + pd.to_timedelta([8, 14, 12], unit="min")}
+    )
     X, channels = sliding_windows(frame, SPEC, index)
     assert channels == ["power", "temperature"] and X.shape == (3, 4, 2)
     np.testing.assert_array_equal(X[0, :, 0], [4, 5, 6, 7])
@@ -64,7 +79,8 @@ def test_windows_agree_with_the_derived_lags():
     index = training_index(frame, SPEC, complete=False)
     X, _ = sliding_windows(frame, SPEC, index, channels=["power"])
     rows = features.set_index(["machine_id", "ts"]).loc[
-        list(zip(index["machine_id"], index["issue_ts"] - pd.Timedelta(minutes=1)))]
+        list(zip(index["machine_id"], index["issue_ts"] - pd.Timedelta(minutes=1)))
+    ]
     for k in SPEC.lags:
         np.testing.assert_array_equal(X[:, -k, 0], rows[f"power_lag_{k}"].to_numpy())
 
@@ -96,9 +112,13 @@ def test_training_index_keeps_only_full_windows_with_complete_targets():
 def test_many_windows_are_gathered_at_once():
     rng = np.random.default_rng(0)
     n = 3000
-    frame = pd.DataFrame({"machine_id": np.repeat(["M-1", "M-2"], n),
-                          "ts": np.tile(T0 + pd.to_timedelta(range(n), unit="min"), 2),
-                          "power": rng.normal(size=2 * n)})
+    frame = pd.DataFrame(
+        {
+            "machine_id": np.repeat(["M-1", "M-2"], n),
+            "ts": np.tile(T0 + pd.to_timedelta(range(n), unit="min"), 2),
+            "power": rng.normal(size=2 * n),
+        }
+    )
     spec = FeatureSpec(history=60)
     index = training_index(frame, spec)
     X, _ = sliding_windows(frame, spec, index, dtype=np.float32)
@@ -107,6 +127,7 @@ def test_many_windows_are_gathered_at_once():
     i = 1234
     m, issue = index.iloc[i]
     rows = frame[(frame["machine_id"] == m)].set_index("ts")["power"]
-    np.testing.assert_allclose(X[i, :, 0], rows[issue - pd.Timedelta(minutes=60): issue - pd.Timedelta(minutes=1)],
-                               rtol=1e-6)
-    np.testing.assert_array_equal(y[i], rows[issue: issue + pd.Timedelta(minutes=14)])
+    np.testing.assert_allclose(
+        X[i, :, 0], rows[issue - pd.Timedelta(minutes=60) : issue - pd.Timedelta(minutes=1)], rtol=1e-6
+    )
+    np.testing.assert_array_equal(y[i], rows[issue : issue + pd.Timedelta(minutes=14)])

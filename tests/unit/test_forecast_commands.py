@@ -17,10 +17,11 @@ def test_backtest_json_on_coarse_or_minute_readings(tmp_path, every_s, suffix):
     readings = long_readings(days=1.5, n_machines=2, every_s=every_s, sensors=("power", "temperature"))
     path = tmp_path / f"meters.{suffix}"
     readings.to_csv(path, index=False) if suffix == "csv" else readings.to_parquet(path)
-    result = CliRunner().invoke(app, ["backtest", "--input", str(path), "--models", "moving_average,seasonal_naive",
-                                      "--windows", "2", "--json"])
+    result = CliRunner().invoke(
+        app, ["backtest", "--input", str(path), "--models", "moving_average,seasonal_naive", "--windows", "2", "--json"]
+    )
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output[result.output.index("{"):])
+    report = json.loads(result.output[result.output.index("{") :])
     assert set(report["models"]) == {"persistence", "moving_average", "seasonal_naive"}
     entry = report["models"]["moving_average"]
     assert {"mae", "rmse", "smape", "coverage", "ratio_to_persistence"} <= set(entry["overall"])

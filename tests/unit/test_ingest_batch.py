@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import psycopg2
 import pytest
@@ -17,8 +17,8 @@ from powercast.ingest.options import IngestOptions
 from powercast.ingest.writer import Backoff, WriteResult, write_with_retry
 from powercast.stream.events import encode_event
 
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
-TS = datetime(2026, 11, 25, 11, 59, 50, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+TS = datetime(2026, 11, 25, 11, 59, 50, tzinfo=UTC)
 
 
 @dataclass
@@ -29,11 +29,20 @@ class FakeRecord:
     _topic: str = "t"
     _key: bytes | None = b"M-1"
 
-    def topic(self): return self._topic
-    def partition(self): return self._partition
-    def offset(self): return self._offset
-    def key(self): return self._key
-    def value(self): return self._value
+    def topic(self):
+        return self._topic
+
+    def partition(self):
+        return self._partition
+
+    def offset(self):
+        return self._offset
+
+    def key(self):
+        return self._key
+
+    def value(self):
+        return self._value
 
 
 def test_valid_record_becomes_a_copy_row():
@@ -44,12 +53,15 @@ def test_valid_record_becomes_a_copy_row():
     assert batch.dead_letters == [] and len(batch) == 1
 
 
-@pytest.mark.parametrize("payload,reason", [
-    (b"{oops", "not valid JSON"),
-    (None, "empty record"),
-    (encode_event("M-1", "power", 1.0, datetime(2026, 11, 26, tzinfo=timezone.utc)), "in the future"),
-    (b'{"schema_version": 1}', "Field required"),
-])
+@pytest.mark.parametrize(
+    "payload,reason",
+    [
+        (b"{oops", "not valid JSON"),
+        (None, "empty record"),
+        (encode_event("M-1", "power", 1.0, datetime(2026, 11, 26, tzinfo=UTC)), "in the future"),
+        (b'{"schema_version": 1}', "Field required"),
+    ],
+)
 def test_bad_record_becomes_a_dead_letter_with_its_origin(payload, reason):
     batch = PendingBatch()
     assert not batch.add(FakeRecord(payload, _offset=41, _partition=2, _topic="r"), NOW, clock=0.0)
@@ -82,7 +94,8 @@ def test_batch_is_due_by_count_or_by_age():
 def test_copy_row_is_tab_separated_text():
     event_id = uuid.UUID(int=255)
     assert copy_row("M-1", "power", TS, 1e-7, "W", event_id) == (
-        "M-1\tpower\t2026-11-25T11:59:50+00:00\t1e-07\tW\t000000000000000000000000000000ff\n")
+        "M-1\tpower\t2026-11-25T11:59:50+00:00\t1e-07\tW\t000000000000000000000000000000ff\n"
+    )
 
 
 def test_dlq_headers_carry_reason_and_origin():
@@ -115,8 +128,13 @@ class FlakyWriter:
 def test_write_retries_through_an_outage_then_succeeds():
     waits, retries = [], []
     writer = FlakyWriter(failures=3)
-    result = write_with_retry(writer, PendingBatch(), wait=lambda s: waits.append(s) or True,
-                              backoff=Backoff(initial=0.1, maximum=0.3), on_retry=lambda n, e: retries.append(n))
+    result = write_with_retry(
+        writer,
+        PendingBatch(),
+        wait=lambda s: waits.append(s) or True,
+        backoff=Backoff(initial=0.1, maximum=0.3),
+        on_retry=lambda n, e: retries.append(n),
+    )
     assert result is not None and writer.attempts == 4
     assert waits == [0.1, 0.2, 0.3] and retries == [1, 2, 3]
 
@@ -130,7 +148,7 @@ def test_write_is_abandoned_when_asked_to_stop_during_an_outage():
 def test_non_transient_errors_are_not_retried():
     class Broken(FlakyWriter):
         def write(self, batch):
-            raise psycopg2.ProgrammingError("relation \"readings\" does not exist")
+            raise psycopg2.ProgrammingError('relation "readings" does not exist')
 
     with pytest.raises(psycopg2.ProgrammingError):
         write_with_retry(Broken(0), PendingBatch(), wait=lambda s: True)
@@ -139,8 +157,15 @@ def test_non_transient_errors_are_not_retried():
 def test_counters_render_as_prometheus_metrics():
     from prometheus_client import CollectorRegistry, generate_latest
 
-    counters = IngestCounters(consumed=10, written=7, duplicates=2, dead_letters=1, batches=3,
-                              last_commit_time=1700000000.0, lag={("sensor.readings", 4): 12})
+    counters = IngestCounters(
+        consumed=10,
+        written=7,
+        duplicates=2,
+        dead_letters=1,
+        batches=3,
+        last_commit_time=1700000000.0,
+        lag={("sensor.readings", 4): 12},
+    )
     registry = CollectorRegistry()
     registry.register(CountersCollector(counters))
     text = generate_latest(registry).decode()

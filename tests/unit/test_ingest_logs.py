@@ -13,5 +13,9 @@ def test_one_line_per_facility_per_interval(monkeypatch):
     clock = iter([0.0, 0.1, 0.2, 10.5])
     monkeypatch.setattr("powercast.ingest.logs.time.monotonic", lambda: next(clock))
     limit = RateLimit(interval_s=10)
-    assert [limit.filter(_record("FAIL")), limit.filter(_record("FAIL")), limit.filter(_record("SESSTMOUT")),
-            limit.filter(_record("FAIL"))] == [True, False, True, True]
+    assert [
+        limit.filter(_record("FAIL")),
+        limit.filter(_record("FAIL")),
+        limit.filter(_record("SESSTMOUT")),
+        limit.filter(_record("FAIL")),
+    ] == [True, False, True, True]

@@ -31,10 +31,17 @@ def test_interval_metrics_by_hand():
 
 
 def _evaluation_frame():
-    return pd.DataFrame({
-        "step": [1, 2, 1, 2], "y": [10.0, 12.0, 20.0, np.nan], "yhat": [11.0, 15.0, 18.0, 1.0],
-        "yhat_lo": [9.0, 13.0, 17.0, 0.0], "yhat_hi": [12.0, 16.0, 21.0, 2.0],
-        "persistence": [9.0, 9.0, 22.0, 22.0], "naive_scale": [1.0, 1.0, 2.0, 2.0]})
+    return pd.DataFrame(
+        {
+            "step": [1, 2, 1, 2],
+            "y": [10.0, 12.0, 20.0, np.nan],
+            "yhat": [11.0, 15.0, 18.0, 1.0],
+            "yhat_lo": [9.0, 13.0, 17.0, 0.0],
+            "yhat_hi": [12.0, 16.0, 21.0, 2.0],
+            "persistence": [9.0, 9.0, 22.0, 22.0],
+            "naive_scale": [1.0, 1.0, 2.0, 2.0],
+        }
+    )
 
 
 def test_table_per_step_and_overall_ignores_missing_actuals():

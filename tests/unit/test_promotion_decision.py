@@ -7,21 +7,24 @@ import pytest
 from powercast.training.decision import KEPT, PROMOTED, REJECTED, Evidence, decide
 
 
-@pytest.mark.parametrize("evidence, margin, outcome", [
-    # no champion: beating persistence is enough
-    (Evidence("1", 90.0, 100.0), 0.02, PROMOTED),
-    (Evidence("1", 100.0, 100.0), 0.02, REJECTED),
-    (Evidence("1", 120.0, 100.0), 0.0, REJECTED),
-    # champion present: must beat it by the margin and beat persistence
-    (Evidence("2", 90.0, 100.0, "1", 95.0), 0.02, PROMOTED),       # 90 <= 95 * 0.98 = 93.1
-    (Evidence("2", 94.0, 100.0, "1", 95.0), 0.02, KEPT),           # 94 > 93.1
-    (Evidence("2", 94.0, 100.0, "1", 95.0), 0.0, PROMOTED),
-    (Evidence("2", 93.1, 100.0, "1", 95.0), 0.02, PROMOTED),        # on the bar counts
-    (Evidence("2", 80.0, 79.0, "1", 95.0), 0.02, KEPT),            # beats champion, not persistence
-    (Evidence("2", math.nan, 100.0, "1", 95.0), 0.02, KEPT),
-    (Evidence("2", 90.0, 100.0, "1", math.nan), 0.02, PROMOTED),    # champion cannot score any more
-    (Evidence("1", 50.0, 100.0, "1", 50.0), 0.0, KEPT),             # already champion
-])
+@pytest.mark.parametrize(
+    "evidence, margin, outcome",
+    [
+        # no champion: beating persistence is enough
+        (Evidence("1", 90.0, 100.0), 0.02, PROMOTED),
+        (Evidence("1", 100.0, 100.0), 0.02, REJECTED),
+        (Evidence("1", 120.0, 100.0), 0.0, REJECTED),
+        # champion present: must beat it by the margin and beat persistence
+        (Evidence("2", 90.0, 100.0, "1", 95.0), 0.02, PROMOTED),  # 90 <= 95 * 0.98 = 93.1
+        (Evidence("2", 94.0, 100.0, "1", 95.0), 0.02, KEPT),  # 94 > 93.1
+        (Evidence("2", 94.0, 100.0, "1", 95.0), 0.0, PROMOTED),
+        (Evidence("2", 93.1, 100.0, "1", 95.0), 0.02, PROMOTED),  # on the bar counts
+        (Evidence("2", 80.0, 79.0, "1", 95.0), 0.02, KEPT),  # beats champion, not persistence
+        (Evidence("2", math.nan, 100.0, "1", 95.0), 0.02, KEPT),
+        (Evidence("2", 90.0, 100.0, "1", math.nan), 0.02, PROMOTED),  # champion cannot score any more
+        (Evidence("1", 50.0, 100.0, "1", 50.0), 0.0, KEPT),  # already champion
+    ],
+)
 def test_decide(evidence, margin, outcome):
     decision = decide(evidence, margin)
     assert decision.outcome == outcome

@@ -3,7 +3,6 @@
 import threading
 import time
 
-import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 

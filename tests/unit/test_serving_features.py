@@ -21,8 +21,8 @@ from powercast.models.frame import machine_scales
 from powercast.models.xgb import XGBoostForecaster, _future_rows, _with_step
 from powercast.serving.pyfunc import ForecasterModel
 from tests.synthetic import long_readings, make_profiles
-from tests.unit.test_serving_machine import machine_readings_of
 from tests.synthetic import minute_frame as synthetic_minute_frame
+from tests.unit.test_serving_machine import machine_readings_of
 
 START = pd.Timestamp("2026-11-12 05:00", tz="UTC")
 ISSUE = START + pd.Timedelta(hours=3)  # a shift change at 06:00 and breaks lie inside the history
@@ -36,8 +36,9 @@ def forecaster() -> XGBoostForecaster:
 
 
 def _readings(every_s: int, sensors=SENSORS, seed: int = 21, prefix: str = "S-") -> pd.DataFrame:
-    readings = long_readings(days=4 / 24, n_machines=2, seed=seed, every_s=every_s, sensors=sensors,
-                             start=START.isoformat())
+    readings = long_readings(
+        days=4 / 24, n_machines=2, seed=seed, every_s=every_s, sensors=sensors, start=START.isoformat()
+    )
     profiles = {p.machine_id: p for p in make_profiles(2, np.random.default_rng(seed))}
     readings["machine_type"] = readings["machine_id"].map(lambda m: profiles[m].machine_type)
     readings["rated_power_w"] = readings["machine_id"].map(lambda m: profiles[m].rated_power_w)
@@ -57,8 +58,12 @@ def _coarse_power() -> pd.DataFrame:
     return pd.concat([power, others], ignore_index=True)
 
 
-CASES = {"10-second": lambda: _readings(10), "irregular": _irregular, "5-minute power meter": _coarse_power,
-         "machines the load profile knows": lambda: _readings(10, prefix="")}
+CASES = {
+    "10-second": lambda: _readings(10),
+    "irregular": _irregular,
+    "5-minute power meter": _coarse_power,
+    "machines the load profile knows": lambda: _readings(10, prefix=""),
+}
 
 
 def _training_inputs(forecaster: XGBoostForecaster, readings: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -72,14 +77,18 @@ def _training_inputs(forecaster: XGBoostForecaster, readings: pd.DataFrame) -> d
         row = np.flatnonzero((design.index["machine_id"] == machine) & (design.index["issue_ts"] == ISSUE))
         assert len(row) == 1, "the issue must be a training issue of the whole history"
         steps = np.arange(1, forecaster.horizon + 1)
-        rows = _with_step(design.X.iloc[np.repeat(row, forecaster.horizon)], steps,
-                          _future_rows(design, np.repeat(row, forecaster.horizon), steps))
+        rows = _with_step(
+            design.X.iloc[np.repeat(row, forecaster.horizon)],
+            steps,
+            _future_rows(design, np.repeat(row, forecaster.horizon), steps),
+        )
         out[machine] = rows.reindex(columns=forecaster.feature_names_).to_numpy(np.float32)
     return out
 
 
-def _served_inputs(forecaster: XGBoostForecaster, readings: pd.DataFrame, monkeypatch,
-                   machine: str | None = None) -> tuple[np.ndarray, pd.DataFrame]:
+def _served_inputs(
+    forecaster: XGBoostForecaster, readings: pd.DataFrame, monkeypatch, machine: str | None = None
+) -> tuple[np.ndarray, pd.DataFrame]:
     """The booster inputs of one scoring call on the readings of the 70 minutes before ISSUE (of all machines,
     or of `machine` alone), and its forecast."""
     captured = []

@@ -24,13 +24,14 @@ START = pd.Timestamp("2026-11-12 05:50", tz="UTC")
 SENSORS = ("power", "temperature", "vibration", "pressure")
 
 
-def _readings(every_s: int = 10, sensors=SENSORS, minutes: int = 75, seed: int = 21,
-              machine: str = "M-001") -> pd.DataFrame:
-    readings = long_readings(days=minutes / 1440, n_machines=1, seed=seed, every_s=every_s, sensors=sensors,
-                             start=START.isoformat())
+def _readings(
+    every_s: int = 10, sensors=SENSORS, minutes: int = 75, seed: int = 21, machine: str = "M-001"
+) -> pd.DataFrame:
+    readings = long_readings(
+        days=minutes / 1440, n_machines=1, seed=seed, every_s=every_s, sensors=sensors, start=START.isoformat()
+    )
     profile = make_profiles(1, np.random.default_rng(seed))[0]
-    return readings.assign(machine_id=machine, machine_type=profile.machine_type,
-                           rated_power_w=profile.rated_power_w)
+    return readings.assign(machine_id=machine, machine_type=profile.machine_type, rated_power_w=profile.rated_power_w)
 
 
 def _irregular() -> pd.DataFrame:
@@ -66,26 +67,39 @@ def _non_finite() -> pd.DataFrame:
 
 
 CASES = {
-    "10-second": _readings, "irregular, shuffled, re-sent": _irregular, "gaps": _gappy,
-    "power only": lambda: _readings(sensors=("power",)), "odd and unknown sensor names": _odd_names,
-    "5-minute power meter": lambda: _coarse(300), "90-second power meter": lambda: _coarse(90),
+    "10-second": _readings,
+    "irregular, shuffled, re-sent": _irregular,
+    "gaps": _gappy,
+    "power only": lambda: _readings(sensors=("power",)),
+    "odd and unknown sensor names": _odd_names,
+    "5-minute power meter": lambda: _coarse(300),
+    "90-second power meter": lambda: _coarse(90),
     "non-finite values": _non_finite,
 }
 ATTRIBUTES = {
     "sent": lambda r: r,
     "not sent": lambda r: r.drop(columns=["machine_type", "rated_power_w"]),
-    "partly sent": lambda r: r.assign(machine_type=np.where(np.arange(len(r)) % 3 == 0, r["machine_type"], None),
-                                      rated_power_w=np.where(np.arange(len(r)) < 5, np.nan, r["rated_power_w"])),
+    "partly sent": lambda r: r.assign(
+        machine_type=np.where(np.arange(len(r)) % 3 == 0, r["machine_type"], None),
+        rated_power_w=np.where(np.arange(len(r)) < 5, np.nan, r["rated_power_w"]),
+    ),
 }
 
 
 def machine_readings_of(readings: pd.DataFrame) -> MachineReadings:
     """The arrays the service takes from a one-machine request."""
     ts = pd.to_datetime(readings["ts"], utc=True).astype("datetime64[ns, UTC]")
-    attributes = {c: readings[c].to_numpy(object) if c in readings and readings[c].notna().any() else None
-                  for c in ("machine_type", "rated_power_w")}
-    return MachineReadings(str(readings["machine_id"].iloc[0]), readings["sensor"].to_numpy(object),
-                           ts.array.asi8, readings["value"].to_numpy(float), **attributes)
+    attributes = {
+        c: readings[c].to_numpy(object) if c in readings and readings[c].notna().any() else None
+        for c in ("machine_type", "rated_power_w")
+    }
+    return MachineReadings(
+        str(readings["machine_id"].iloc[0]),
+        readings["sensor"].to_numpy(object),
+        ts.array.asi8,
+        readings["value"].to_numpy(float),
+        **attributes,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -95,13 +109,16 @@ def xgb() -> XGBoostForecaster:
 
 
 def _models(xgb: XGBoostForecaster) -> dict[str, ForecasterModel]:
-    known = pd.DataFrame({"machine_id": ["M-001", "M-009"], "machine_type": ["press", "oven"],
-                          "rated_power_w": [4000.0, 9000.0]})
+    known = pd.DataFrame(
+        {"machine_id": ["M-001", "M-009"], "machine_type": ["press", "oven"], "rated_power_w": [4000.0, 9000.0]}
+    )
     last_value = LastValue().fit(synthetic_minute_frame(days=0.2, n_machines=2, seed=1))
     spec = xgb.spec.to_dict()
-    return {"xgb": ForecasterModel(xgb, spec, xgb.spec.min_history, "xgb"),
-            "xgb, machines known from training": ForecasterModel(xgb, spec, xgb.spec.min_history, "xgb", known),
-            "a forecaster without predict_machine": ForecasterModel(last_value, spec, 60, "last_value", known)}
+    return {
+        "xgb": ForecasterModel(xgb, spec, xgb.spec.min_history, "xgb"),
+        "xgb, machines known from training": ForecasterModel(xgb, spec, xgb.spec.min_history, "xgb", known),
+        "a forecaster without predict_machine": ForecasterModel(last_value, spec, 60, "last_value", known),
+    }
 
 
 @pytest.mark.parametrize("attributes", ATTRIBUTES)
@@ -135,18 +152,26 @@ def _refusals(model, readings: pd.DataFrame, error: type[Exception]) -> tuple[Ex
     return general.value, machine.value
 
 
-@pytest.mark.parametrize("cut", [
-    lambda r: r[r["ts"] >= r["ts"].max() - pd.Timedelta(minutes=30)],  # too short
-    lambda r: r[~((r["sensor"] == "power") & (r["ts"] > r["ts"].max() - pd.Timedelta(minutes=20)))],  # power gap
-])
+@pytest.mark.parametrize(
+    "cut",
+    [
+        lambda r: r[r["ts"] >= r["ts"].max() - pd.Timedelta(minutes=30)],  # too short
+        lambda r: r[~((r["sensor"] == "power") & (r["ts"] > r["ts"].max() - pd.Timedelta(minutes=20)))],  # power gap
+    ],
+)
 def test_short_history_is_refused_with_the_same_message(cut, xgb):
     general, machine = _refusals(_models(xgb)["xgb"], cut(_readings()), InsufficientHistory)
     assert machine.shortfalls == general.shortfalls
 
 
-@pytest.mark.parametrize("change", [lambda r: r[r["sensor"] != "power"],
-                                    lambda r: r.assign(sensor=r["sensor"].str.upper()),
-                                    lambda r: r.assign(value=np.where(r["sensor"] == "power", np.nan, r["value"]))])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda r: r[r["sensor"] != "power"],
+        lambda r: r.assign(sensor=r["sensor"].str.upper()),
+        lambda r: r.assign(value=np.where(r["sensor"] == "power", np.nan, r["value"])),
+    ],
+)
 def test_readings_without_power_are_refused_alike(change, xgb):
     general, machine = _refusals(_models(xgb)["xgb"], change(_readings()), BadReadings)
     assert str(machine) == str(general)
@@ -175,7 +200,8 @@ def test_service_answers_one_machine_as_the_fleet_path_does(shape, xgb):
 
     with TestClient(create_app(ChampionHolder(lambda: "1", lambda version: model), poll_s=None)) as client:
         both = client.post("/forecast", json=body(rows))
-        alone = [client.post("/forecast", json=body([r for r in rows if r["machine_id"] == m]))
-                 for m in ("M-001", "NEW-1")]
+        alone = [
+            client.post("/forecast", json=body([r for r in rows if r["machine_id"] == m])) for m in ("M-001", "NEW-1")
+        ]
     assert both.status_code == 200 and all(r.status_code == 200 for r in alone), both.text
     assert [r.json()["forecasts"][0] for r in alone] == both.json()["forecasts"]

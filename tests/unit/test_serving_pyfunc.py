@@ -30,16 +30,18 @@ def test_string_timestamps_are_accepted():
 
 
 def test_too_little_history_names_the_machine():
-    readings = pd.concat([long_readings(machines=1, minutes=70),
-                          long_readings(machines=2, minutes=20).query("machine_id == 'M-002'")])
+    readings = pd.concat(
+        [long_readings(machines=1, minutes=70), long_readings(machines=2, minutes=20).query("machine_id == 'M-002'")]
+    )
     with pytest.raises(InsufficientHistory) as err:
         _model().predict(None, readings)
     assert list(err.value.shortfalls) == ["M-002"] and "needed" in err.value.shortfalls["M-002"]
 
 
 def test_skip_mode_scores_the_rest():
-    readings = pd.concat([long_readings(machines=1, minutes=70),
-                          long_readings(machines=2, minutes=20).query("machine_id == 'M-002'")])
+    readings = pd.concat(
+        [long_readings(machines=1, minutes=70), long_readings(machines=2, minutes=20).query("machine_id == 'M-002'")]
+    )
     result = _model().score(readings, skip_insufficient=True)
     assert set(result.forecast["machine_id"]) == {"M-001"} and set(result.skipped) == {"M-002"}
 
@@ -51,19 +53,23 @@ def test_gaps_count_against_history():
     assert "30 of the last 60" in history_shortfalls(frame, 60)["M-001"]
 
 
-@pytest.mark.parametrize("change", [
-    lambda r: r.drop(columns=["value"]),
-    lambda r: r.assign(ts="yesterday"),
-    lambda r: r[r["sensor"] != "power"],
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda r: r.drop(columns=["value"]),
+        lambda r: r.assign(ts="yesterday"),
+        lambda r: r[r["sensor"] != "power"],
+    ],
+)
 def test_bad_readings_are_refused_clearly(change):
     with pytest.raises(BadReadings):
         _model().predict(None, change(long_readings(machines=1, minutes=70)))
 
 
 def test_attributes_of_known_machines_fill_in_when_a_request_lacks_them():
-    known = pd.DataFrame({"machine_id": ["M-001", "M-002"], "machine_type": ["press", "oven"],
-                          "rated_power_w": [11000.0, 5000.0]})
+    known = pd.DataFrame(
+        {"machine_id": ["M-001", "M-002"], "machine_type": ["press", "oven"], "rated_power_w": [11000.0, 5000.0]}
+    )
     frame = minute_frame(long_readings(machines=2, minutes=5), known)
     assert frame.groupby("machine_id")["rated_power_w"].first().to_dict() == {"M-001": 11000.0, "M-002": 5000.0}
     sent = long_readings(machines=1, minutes=5).assign(rated_power_w=22000.0)

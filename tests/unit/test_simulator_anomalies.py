@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -15,9 +15,9 @@ from powercast.simulator.fleet import build_fleet
 from powercast.simulator.malformed import MALFORMATIONS, malform
 from powercast.stream.events import SENSORS, InvalidEvent, encode_event, parse_event
 
-MONDAY_10H = datetime(2026, 11, 23, 10, tzinfo=timezone.utc)
+MONDAY_10H = datetime(2026, 11, 23, 10, tzinfo=UTC)
 FLEET = build_fleet(3, seed=9)
-WINDOW = 180   # 30 minutes at 10 s
+WINDOW = 180  # 30 minutes at 10 s
 
 
 def _with_and_without(anomaly: Anomaly, steps: int = 900):
@@ -25,8 +25,9 @@ def _with_and_without(anomaly: Anomaly, steps: int = 900):
     baseline = FleetSimulator(FLEET, seed=9)
     k0 = baseline.step_at(MONDAY_10H)
     distorted = FleetSimulator(FLEET, seed=9)
-    distorted.inject(Anomaly(anomaly.machine_index, anomaly.kind, k0 + 100, anomaly.steps,
-                             anomaly.magnitude, anomaly.sensor))
+    distorted.inject(
+        Anomaly(anomaly.machine_index, anomaly.kind, k0 + 100, anomaly.steps, anomaly.magnitude, anomaly.sensor)
+    )
     return baseline.block(k0, k0 + steps), distorted.block(k0, k0 + steps)
 
 
@@ -40,18 +41,18 @@ def test_overheating_heats_up_then_cools_down():
     diff = _diff("temperature", base, bad)
     assert np.all(diff[:100] == 0)
     assert diff[100 + WINDOW - 1] > 0.9 * 20
-    assert np.all(np.diff(diff[100:100 + WINDOW]) > 0)                     # climbing while it lasts
+    assert np.all(np.diff(diff[100 : 100 + WINDOW]) > 0)  # climbing while it lasts
     tau_steps = FLEET[1].kind.thermal_tau_minutes * 6
     after = diff[100 + WINDOW + int(tau_steps)]
-    assert after == pytest.approx(diff[100 + WINDOW - 1] * np.exp(-1), rel=0.05)   # cools with the thermal lag
+    assert after == pytest.approx(diff[100 + WINDOW - 1] * np.exp(-1), rel=0.05)  # cools with the thermal lag
     assert np.all(_diff("power", base, bad) == 0) and np.all(_diff("temperature", base, bad, row=0) == 0)
 
 
 def test_bearing_wear_drifts_vibration_up():
     base, bad = _with_and_without(Anomaly(1, "bearing_wear", 0, WINDOW, magnitude=3))
     diff = _diff("vibration", base, bad)
-    assert np.all(diff[:100] == 0) and np.all(diff[100 + WINDOW:] == 0)
-    assert np.all(np.diff(diff[100:100 + WINDOW]) > 0)
+    assert np.all(diff[:100] == 0) and np.all(diff[100 + WINDOW :] == 0)
+    assert np.all(np.diff(diff[100 : 100 + WINDOW]) > 0)
     assert diff[100 + WINDOW - 1] == pytest.approx(3)
 
 
@@ -68,10 +69,10 @@ def test_power_spikes_are_short_and_large():
 def test_a_stuck_sensor_repeats_one_value(sensor):
     base, bad = _with_and_without(Anomaly(1, "stuck_sensor", 0, WINDOW, sensor=sensor))
     i = SENSORS.index(sensor)
-    stuck = bad.values[1, 100:100 + WINDOW, i]
+    stuck = bad.values[1, 100 : 100 + WINDOW, i]
     assert np.all(stuck == stuck[0]) and stuck[0] == base.values[1, 100, i]
-    assert np.ptp(base.values[1, 100:100 + WINDOW, i]) > 0
-    assert np.array_equal(bad.values[1, 100 + WINDOW:, i], base.values[1, 100 + WINDOW:, i])
+    assert np.ptp(base.values[1, 100 : 100 + WINDOW, i]) > 0
+    assert np.array_equal(bad.values[1, 100 + WINDOW :, i], base.values[1, 100 + WINDOW :, i])
 
 
 def test_dropout_removes_the_machines_readings():
@@ -100,7 +101,7 @@ def test_malformed_episode_adds_broken_events_that_the_contract_rejects():
 @pytest.mark.parametrize("kind", MALFORMATIONS)
 @pytest.mark.parametrize("seed", range(5))
 def test_every_malformation_is_rejected_by_parse_event(kind, seed):
-    ts = datetime(2026, 11, 25, 11, 59, 50, tzinfo=timezone.utc)
+    ts = datetime(2026, 11, 25, 11, 59, 50, tzinfo=UTC)
     sensor = SENSORS[seed % len(SENSORS)]
     valid = encode_event("M-001", sensor, 12.5 + seed, ts)
     parse_event(valid)
@@ -118,6 +119,6 @@ def test_unknown_kinds_are_refused():
 def test_scheduled_anomalies_follow_the_rate():
     assert scheduled_anomalies(list(range(50)), 20_000, seed=1, rate=0, interval_s=10) == []
     episodes = [a for day in range(20_000, 20_010) for a in scheduled_anomalies(list(range(20)), day, 1, 1.0, 10)]
-    assert 150 < len(episodes) < 250                       # 200 expected
+    assert 150 < len(episodes) < 250  # 200 expected
     assert set(a.kind for a in episodes) == set(KINDS)
     assert all(20_000 * 8640 <= a.start_step < 20_010 * 8640 for a in episodes)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -13,8 +13,8 @@ from powercast.simulator.physics import NOISE_CHANNELS, SensorModel, bearing_wea
 from powercast.simulator.schedule import planned_load
 from powercast.stream.events import SENSORS
 
-MONDAY = datetime(2026, 11, 23, tzinfo=timezone.utc)
-DAY_STEPS = 8640   # at 10 s
+MONDAY = datetime(2026, 11, 23, tzinfo=UTC)
+DAY_STEPS = 8640  # at 10 s
 
 
 def _first(fleet, **attrs):
@@ -69,18 +69,21 @@ def test_weekends_nights_and_breaks_run_at_standby():
     for schedule in ("day_shift", "two_shift"):
         m = _first(fleet, schedule=schedule)
         standby = m.kind.standby_load
-        at = lambda day, hour: planned_load(m, np.array([MONDAY.timestamp() + day * 86400 + hour * 3600]), 5)[0]  # noqa: E731
-        assert at(5, 11) == pytest.approx(standby)          # Saturday
-        assert at(6, 11) == pytest.approx(standby)          # Sunday
-        assert at(1, 3) == pytest.approx(standby)           # Tuesday night
-        assert at(2, 12.25) == pytest.approx(standby)       # lunch break
+
+        def at(day, hour, m=m):
+            return planned_load(m, np.array([MONDAY.timestamp() + day * 86400 + hour * 3600]), 5)[0]
+
+        assert at(5, 11) == pytest.approx(standby)  # Saturday
+        assert at(6, 11) == pytest.approx(standby)  # Sunday
+        assert at(1, 3) == pytest.approx(standby)  # Tuesday night
+        assert at(2, 12.25) == pytest.approx(standby)  # lunch break
         working = [at(d, h) for d in range(5) for h in (8, 10.5, 11, 13)]
         assert np.mean(working) > standby + 0.3
 
 
 def test_three_shift_machines_work_at_night():
     m = _first(build_fleet(40, seed=5), schedule="three_shift")
-    t = MONDAY.timestamp() + 86400 + np.arange(0, 5 * 3600, 60)    # Tuesday 00:00-05:00
+    t = MONDAY.timestamp() + 86400 + np.arange(0, 5 * 3600, 60)  # Tuesday 00:00-05:00
     assert planned_load(m, t, 5).mean() > m.kind.standby_load + 0.2
 
 
@@ -96,7 +99,7 @@ def test_load_ramps_instead_of_jumping(week):
 def test_weekday_production_draws_more_power_than_the_weekend(week):
     fleet, block = week
     share = block.series("power") / np.array([m.rated_power_w for m in fleet])[:, None]
-    weekday, weekend = share[:, : 5 * DAY_STEPS], share[:, 5 * DAY_STEPS:]
+    weekday, weekend = share[:, : 5 * DAY_STEPS], share[:, 5 * DAY_STEPS :]
     day_machines = [i for i, m in enumerate(fleet) if m.schedule != "three_shift"]
     assert np.nanmean(weekday[day_machines]) > 2 * np.nanmean(weekend[day_machines])
 
@@ -109,9 +112,9 @@ def test_temperature_follows_power_with_the_thermal_lag():
     t = MONDAY.timestamp() + np.arange(n) * 10.0
     out = model.readings(load, t, np.zeros((1, n, NOISE_CHANNELS)), model.steady_state(np.array([0.1]), t[0]))
     power, temp = out[0, :, SENSORS.index("power")], out[0, :, SENSORS.index("temperature")]
-    assert power[jump] == pytest.approx(power[-1])                   # power steps at once
+    assert power[jump] == pytest.approx(power[-1])  # power steps at once
     rise = (temp[jump:] - temp[jump - 1]) / (temp[-1] - temp[jump - 1])
-    reached = np.argmax(rise >= 1 - np.exp(-1)) * 10 / 60             # minutes to 63 %
+    reached = np.argmax(rise >= 1 - np.exp(-1)) * 10 / 60  # minutes to 63 %
     assert reached == pytest.approx(m.kind.thermal_tau_minutes, rel=0.15)
     assert temp[-1] - temp[0] > 10
 
@@ -134,8 +137,8 @@ def test_bearing_wear_grows_until_service():
     days = np.arange(0, 3 * m.service_interval_days, 0.5)
     wear = bearing_wear([m], MONDAY.timestamp() + days * 86400)[0]
     steps = np.diff(wear)
-    assert (steps > 0).mean() > 0.95                       # grows almost always ...
-    assert 1 <= (steps < 0).sum() <= 4                     # ... except at the services
+    assert (steps > 0).mean() > 0.95  # grows almost always ...
+    assert 1 <= (steps < 0).sum() <= 4  # ... except at the services
     assert wear.max() == pytest.approx(m.wear_per_day * m.service_interval_days, rel=0.02)
 
 
@@ -146,5 +149,5 @@ def test_fifteen_minutes_ahead_is_predictable_but_not_trivially(week):
     now, later = minutes[:, :-15].ravel(), minutes[:, 15:].ravel()
     persistence = np.corrcoef(now, later)[0, 1]
     next_minute = np.corrcoef(minutes[:, :-1].ravel(), minutes[:, 1:].ravel())[0, 1]
-    assert 0.4 < persistence < 0.9       # history helps, but 15 minutes ahead it is far from exact
+    assert 0.4 < persistence < 0.9  # history helps, but 15 minutes ahead it is far from exact
     assert next_minute > persistence

@@ -7,7 +7,7 @@ import os
 import threading
 import uuid
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from typer.testing import CliRunner
@@ -21,7 +21,7 @@ from powercast.simulator.fleet import build_fleet
 from powercast.simulator.publish import generate_events, run_live
 from powercast.stream.events import SENSORS, encode_event, parse_event
 
-START = datetime(2026, 11, 24, 8, tzinfo=timezone.utc)
+START = datetime(2026, 11, 24, 8, tzinfo=UTC)
 
 
 def test_records_are_byte_identical_to_encode_event_in_time_order():
@@ -96,8 +96,8 @@ def test_live_mode_catches_up_then_publishes_each_step_once(tmp_path):
 
     events = [parse_event(v) for _, v in producer.records]
     steps = Counter(int(e.ts.timestamp()) // 10 for e in events)
-    assert sorted(steps) == list(range(now_step - 40, now_step + 6))          # backlog, then one step per tick
-    dropped = range(now_step, now_step + 3)                                    # 30 s of M-002 missing
+    assert sorted(steps) == list(range(now_step - 40, now_step + 6))  # backlog, then one step per tick
+    dropped = range(now_step, now_step + 3)  # 30 s of M-002 missing
     assert all(steps[k] == (4 if k in dropped else 8) for k in steps)
     assert stats.readings == len(events) and stats.next_step == now_step + 6
     assert producer.flushes >= 6
@@ -126,11 +126,14 @@ def test_a_stale_heartbeat_is_no_simulator(tmp_path):
     assert control.running() is None
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--machine", "M-001", "--kind", "meltdown"], "unknown anomaly kind"),
-    (["--machine", "M-001", "--kind", "dropout", "--minutes", "0"], "--minutes must be positive"),
-    (["--machine", "M-001", "--kind", "dropout"], "no simulator is running"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--machine", "M-001", "--kind", "meltdown"], "unknown anomaly kind"),
+        (["--machine", "M-001", "--kind", "dropout", "--minutes", "0"], "--minutes must be positive"),
+        (["--machine", "M-001", "--kind", "dropout"], "no simulator is running"),
+    ],
+)
 def test_inject_command_errors_say_what_to_do(tmp_path, monkeypatch, args, message):
     monkeypatch.setenv("POWERCAST_DATA_DIR", str(tmp_path))
     result = CliRunner().invoke(app, ["inject", *args])
@@ -150,7 +153,7 @@ def test_inject_command_queues_a_request(tmp_path, monkeypatch):
 def test_a_stop_request_ends_publishing_between_slices_with_exact_counts(monkeypatch):
     import powercast.simulator.publish as publish
 
-    monkeypatch.setattr(publish, "READINGS_PER_SEND", 40)          # 10 steps of 1 machine per slice
+    monkeypatch.setattr(publish, "READINGS_PER_SEND", 40)  # 10 steps of 1 machine per slice
     stop = threading.Event()
 
     class StoppingProducer(RecordingProducer):
@@ -163,5 +166,5 @@ def test_a_stop_request_ends_publishing_between_slices_with_exact_counts(monkeyp
     k0 = sim.step_at(START)
     producer = StoppingProducer()
     stats = publish.publish_steps(sim, producer, k0, k0 + 360, stop=stop)
-    assert stats.records == len(producer.records) == 120                # the slice in flight completes
+    assert stats.records == len(producer.records) == 120  # the slice in flight completes
     assert stats.steps == 30 and stats.next_step == k0 + 30

@@ -1,12 +1,12 @@
 """`powercast up`: how much history to backfill, and how settings reach the supervised services."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from powercast.config import Settings
 from powercast.stack.services import Supervisor
 from powercast.stack.system import UpOptions, backfill_days
 
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 def test_fresh_database_gets_the_whole_history():
@@ -26,8 +26,13 @@ def test_readings_in_the_future_need_no_backfill():
 
 
 def test_services_see_the_parents_settings(tmp_path):
-    settings = Settings(_env_file=None, data_dir=tmp_path, kafka_port=19092, database_url="postgresql://u@h/db",
-                        mlflow_tracking_uri=None)
+    settings = Settings(
+        _env_file=None,
+        data_dir=tmp_path,
+        kafka_port=19092,
+        database_url="postgresql://u@h/db",
+        mlflow_tracking_uri=None,
+    )
     env = Supervisor(settings).settings_env()
     assert env["POWERCAST_KAFKA_PORT"] == "19092"
     assert env["DATABASE_URL"] == "postgresql://u@h/db"

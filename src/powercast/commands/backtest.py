@@ -10,14 +10,23 @@ from powercast.commands.train import print_report
 
 
 def backtest(
-    input_path: Path = typer.Option(..., "--input", "-i", help="CSV or Parquet of long readings: machine_id, "
-                                    "sensor, ts, value (only power is required)."),
-    models: str = typer.Option("xgb,lstm", "--models", help="Comma-separated: persistence, seasonal_naive, "
-                               "moving_average, xgb, lstm."),
+    input_path: Path = typer.Option(
+        ...,
+        "--input",
+        "-i",
+        help="CSV or Parquet of long readings: machine_id, sensor, ts, value (only power is required).",
+    ),
+    models: str = typer.Option(
+        "xgb,lstm", "--models", help="Comma-separated: persistence, seasonal_naive, moving_average, xgb, lstm."
+    ),
     windows: int = typer.Option(3, "--windows", min=1, help="Expanding cross-validation windows."),
     issue_every: int = typer.Option(15, "--issue-every", min=1, help="Minutes between forecasts in a test window."),
-    as_json: bool = typer.Option(False, "--json", help="Print per model MAE, RMSE, sMAPE, coverage and ratio to "
-                                 "persistence, overall and per horizon step, as JSON."),
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help="Print per model MAE, RMSE, sMAPE, coverage and ratio to "
+        "persistence, overall and per horizon step, as JSON.",
+    ),
 ) -> None:
     """Backtest forecasters on your own history: readings of any sampling (10 s, 1 min, 10 min meters) are
     aggregated to minutes, then cross-validated with expanding windows; prints overall and per-step tables."""
@@ -28,6 +37,5 @@ def backtest(
 
     names = parse_model_names(models)
     frame = minute_frame_from_readings(load_readings_file(input_path))
-    report = train_models(frame, names, n_windows=windows, issue_every=issue_every, refit=False,
-                          progress=not as_json)
+    report = train_models(frame, names, n_windows=windows, issue_every=issue_every, refit=False, progress=not as_json)
     print_report(report, windows, as_json, per_step=True, title=f"backtest of {input_path.name}")

@@ -37,7 +37,7 @@ def status(ctx: typer.Context) -> None:
         check_reachable(url)
     except PowercastError:
         typer.echo(f"postgres not reachable at {redact(url)}")
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     typer.echo(f"postgres running at {redact(url)}")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import typer
 from tqdm import tqdm
@@ -18,17 +18,25 @@ def _utc(value: datetime | None, option: str) -> datetime | None:
         return None
     if value.second or value.microsecond:
         raise PowercastError(f"{option} {value} is not a minute boundary", "give a time like 2026-11-25T12:00")
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
-_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
-            "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S%z"]
+_FORMATS = [
+    "%Y-%m-%d",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M%z",
+    "%Y-%m-%dT%H:%M:%S%z",
+]
 
 
 def features(
     ctx: typer.Context,
-    since: datetime = typer.Option(None, "--since", formats=_FORMATS,
-                                   help="First minute to cover (UTC, e.g. 2026-11-25T00:00)."),
+    since: datetime = typer.Option(
+        None, "--since", formats=_FORMATS, help="First minute to cover (UTC, e.g. 2026-11-25T00:00)."
+    ),
     until: datetime = typer.Option(None, "--until", formats=_FORMATS, help="End of the range, exclusive (UTC)."),
     full: bool = typer.Option(False, "--full", help="Recompute every minute in range, not only new ones."),
 ) -> None:
@@ -47,8 +55,10 @@ def features(
     if run.range_start is None:
         typer.echo("nothing new: no minutes to recompute")
         return
-    start, end = run.range_start.astimezone(timezone.utc), run.range_end.astimezone(timezone.utc)
-    typer.echo(f"covered {start:%Y-%m-%d %H:%M} .. {end:%Y-%m-%d %H:%M} UTC, {len(run.machines)} machine(s), "
-               f"{run.minutes_recomputed} minute(s) recomputed, {run.row_count} row(s) written, {run.duration_s:.1f}s")
+    start, end = run.range_start.astimezone(UTC), run.range_end.astimezone(UTC)
+    typer.echo(
+        f"covered {start:%Y-%m-%d %H:%M} .. {end:%Y-%m-%d %H:%M} UTC, {len(run.machines)} machine(s), "
+        f"{run.minutes_recomputed} minute(s) recomputed, {run.row_count} row(s) written, {run.duration_s:.1f}s"
+    )
     if run.row_count == 0:
         typer.echo("nothing new: every recomputed minute was already up to date")

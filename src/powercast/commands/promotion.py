@@ -19,10 +19,13 @@ def _who() -> str:
 
 def promote(
     ctx: typer.Context,
-    margin: float = typer.Option(DEFAULT_MARGIN, help="Relative MAE improvement over the champion required "
-                                                      "(0.02 = 2%)."),
-    hours: float = typer.Option(DEFAULT_HOURS, help="Length of the most recent holdout, in hours; it starts after "
-                                                    "the newest training data of both models."),
+    margin: float = typer.Option(
+        DEFAULT_MARGIN, help="Relative MAE improvement over the champion required (0.02 = 2%)."
+    ),
+    hours: float = typer.Option(
+        DEFAULT_HOURS,
+        help="Length of the most recent holdout, in hours; it starts after the newest training data of both models.",
+    ),
     triggered_by: str = typer.Option(None, "--by", help="Who or what triggers the decision (default: cli:<user>)."),
 ) -> None:
     """Evaluate champion and challenger on the latest holdout; promote the challenger when it wins."""
@@ -31,14 +34,20 @@ def promote(
     with _spinner("evaluating champion and challenger on the holdout"):
         result = run_promotion(settings(ctx), margin=margin, hours=hours, triggered_by=triggered_by or _who())
     rec = result.record
-    typer.echo(f"{rec.outcome}: challenger v{rec.challenger_version} MAE {_f(rec.challenger_mae)}, "
-               f"champion {('v' + rec.champion_version) if rec.champion_version else 'none'} MAE "
-               f"{_f(rec.champion_mae)}, persistence MAE {_f(rec.persistence_mae)}")
+    typer.echo(
+        f"{rec.outcome}: challenger v{rec.challenger_version} MAE {_f(rec.challenger_mae)}, "
+        f"champion {('v' + rec.champion_version) if rec.champion_version else 'none'} MAE "
+        f"{_f(rec.champion_mae)}, persistence MAE {_f(rec.persistence_mae)}"
+    )
     typer.echo(f"  {rec.reason}")
-    typer.echo(f"  holdout {rec.holdout_start:%Y-%m-%d %H:%M} .. {rec.holdout_end:%H:%M} UTC (issue times), "
-               f"after both models' training data")
-    typer.echo(f"  champion now: {('v' + rec.new_champion_version) if rec.new_champion_version else 'none'} "
-               f"(decision #{result.record_id})")
+    typer.echo(
+        f"  holdout {rec.holdout_start:%Y-%m-%d %H:%M} .. {rec.holdout_end:%H:%M} UTC (issue times), "
+        f"after both models' training data"
+    )
+    typer.echo(
+        f"  champion now: {('v' + rec.new_champion_version) if rec.new_champion_version else 'none'} "
+        f"(decision #{result.record_id})"
+    )
 
 
 def rollback(
@@ -51,8 +60,9 @@ def rollback(
 
     result = run_rollback(settings(ctx), triggered_by=triggered_by or _who(), reason=reason)
     rec = result.record
-    typer.echo(f"rolled back: champion v{rec.champion_version} -> v{rec.new_champion_version} "
-               f"(decision #{result.record_id})")
+    typer.echo(
+        f"rolled back: champion v{rec.champion_version} -> v{rec.new_champion_version} (decision #{result.record_id})"
+    )
 
 
 def _f(value) -> str:
@@ -80,17 +90,23 @@ def history(
         conn.close()
     typer.echo("decisions (newest first):")
     for row in recent.itertuples(index=False):
-        typer.echo(f"  #{row.id} {row.decided_at:%Y-%m-%d %H:%M:%S} {row.action:<8} {row.outcome:<11} "
-                   f"champion {row.champion_version or '-'} challenger {row.challenger_version or '-'} "
-                   f"-> {row.new_champion_version or '-'}  by {row.triggered_by}: {row.reason}")
+        typer.echo(
+            f"  #{row.id} {row.decided_at:%Y-%m-%d %H:%M:%S} {row.action:<8} {row.outcome:<11} "
+            f"champion {row.champion_version or '-'} challenger {row.challenger_version or '-'} "
+            f"-> {row.new_champion_version or '-'}  by {row.triggered_by}: {row.reason}"
+        )
     typer.echo("champion periods:")
     for row in periods.itertuples(index=False):
         until = f"{row.valid_to:%Y-%m-%d %H:%M:%S}" if row.valid_to is not None and not _isnat(row.valid_to) else "now"
-        typer.echo(f"  v{row.version}  {row.valid_from:%Y-%m-%d %H:%M:%S} .. {until}  ({row.action} by {row.triggered_by})")
+        typer.echo(
+            f"  v{row.version}  {row.valid_from:%Y-%m-%d %H:%M:%S} .. {until}  ({row.action} by {row.triggered_by})"
+        )
     typer.echo("stored forecasts by model version:")
     for row in served.itertuples(index=False):
-        typer.echo(f"  v{row.model_version} ({row.model_name})  issued {row.first_issue_ts:%Y-%m-%d %H:%M} .. "
-                   f"{row.last_issue_ts:%Y-%m-%d %H:%M}, {row.forecasts} forecasts for {row.machines} machines")
+        typer.echo(
+            f"  v{row.model_version} ({row.model_name})  issued {row.first_issue_ts:%Y-%m-%d %H:%M} .. "
+            f"{row.last_issue_ts:%Y-%m-%d %H:%M}, {row.forecasts} forecasts for {row.machines} machines"
+        )
 
 
 def _isnat(value) -> bool:

@@ -10,8 +10,9 @@ from powercast.commands._context import settings
 def serve(
     ctx: typer.Context,
     poll_s: float = typer.Option(10.0, "--poll", help="Seconds between checks of the champion alias."),
-    fleet: bool = typer.Option(True, "--fleet/--no-fleet",
-                               help="Forecast every active machine each minute and store it in `forecasts`."),
+    fleet: bool = typer.Option(
+        True, "--fleet/--no-fleet", help="Forecast every active machine each minute and store it in `forecasts`."
+    ),
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
 ) -> None:
     """Serve the champion model over HTTP (OpenAPI page at /docs) and forecast the fleet every minute."""

@@ -20,16 +20,17 @@ from powercast.simulator.control import ControlDir, InjectionRequest
 from powercast.simulator.engine import FleetSimulator
 from powercast.simulator.fleet import Machine, build_fleet
 from powercast.simulator.producer import PRODUCERS, open_producer
-from powercast.simulator.publish import PublishStats, backfill as backfill_range, now_utc, run_live
+from powercast.simulator.publish import PublishStats, now_utc, run_live
+from powercast.simulator.publish import backfill as backfill_range
 
 MACHINES = typer.Option(10, "--machines", "-n", min=1, help="Fleet size (machines M-001..M-<n>).")
 SEED = typer.Option(42, "--seed", help="Seed: the same seed gives the same fleet and the same readings.")
 INTERVAL = typer.Option(10, "--interval", min=1, help="Seconds between two readings of a sensor (must divide a day).")
-ANOMALY_RATE = typer.Option(0.2, "--anomaly-rate", min=0.0,
-                            help="Anomaly episodes per machine per day (0 = none).")
+ANOMALY_RATE = typer.Option(0.2, "--anomaly-rate", min=0.0, help="Anomaly episodes per machine per day (0 = none).")
 PRODUCER = typer.Option("kafka-python", "--producer", help=f"Kafka client: {' or '.join(PRODUCERS)}.")
-REGISTER = typer.Option(True, "--register/--no-register",
-                        help="Upsert the fleet into the machines table when PostgreSQL answers.")
+REGISTER = typer.Option(
+    True, "--register/--no-register", help="Upsert the fleet into the machines table when PostgreSQL answers."
+)
 
 
 def check_options(interval: int, producer: str) -> None:
@@ -54,8 +55,9 @@ def prepare_topics(s: Settings) -> None:
     except PowercastError:
         raise
     except Exception as exc:  # noqa: BLE001 - the admin client raises its own exception types
-        raise PowercastError(f"cannot reach Kafka at {s.bootstrap_servers} ({exc})",
-                             "start it with `powercast kafka start`") from exc
+        raise PowercastError(
+            f"cannot reach Kafka at {s.bootstrap_servers} ({exc})", "start it with `powercast kafka start`"
+        ) from exc
 
 
 def control_dir(s: Settings) -> ControlDir:
@@ -72,8 +74,10 @@ def register_fleet(s: Settings, fleet: list[Machine]) -> None:
     except PowercastError as exc:
         typer.echo(f"machines not registered ({exc})", err=True)
     except Exception as exc:  # noqa: BLE001 - e.g. the schema is missing; publishing goes on regardless
-        typer.echo(f"machines not registered ({type(exc).__name__}: {str(exc).splitlines()[0]}): "
-                   "run `powercast db migrate`", err=True)
+        typer.echo(
+            f"machines not registered ({type(exc).__name__}: {str(exc).splitlines()[0]}): run `powercast db migrate`",
+            err=True,
+        )
 
 
 @contextmanager
@@ -90,21 +94,32 @@ def stop_on_signals():
 
 
 def _report(stats: PublishStats, what: str, *, rate: bool = True) -> None:
-    typer.echo(f"{what}: {stats.readings:,} readings and {stats.malformed:,} malformed events "
-               f"over {stats.steps:,} steps in {stats.seconds:.1f} s"
-               + (f" ({stats.rate:,.0f} records/s)" if rate else ""))
+    typer.echo(
+        f"{what}: {stats.readings:,} readings and {stats.malformed:,} malformed events "
+        f"over {stats.steps:,} steps in {stats.seconds:.1f} s" + (f" ({stats.rate:,.0f} records/s)" if rate else "")
+    )
 
 
-def _live(s: Settings, fleet: list[Machine], seed: int, interval: int, anomaly_rate: float, producer: str,
-          backfill_days: float) -> None:
+def _live(
+    s: Settings,
+    fleet: list[Machine],
+    seed: int,
+    interval: int,
+    anomaly_rate: float,
+    producer: str,
+    backfill_days: float,
+) -> None:
     sim = FleetSimulator(fleet, seed=seed, interval_s=interval, anomaly_rate=anomaly_rate)
     now_step = sim.step_at(now_utc())
     start_step = now_step - round(backfill_days * 86_400 / interval)
     control = control_dir(s)
     sink = open_producer(producer, s.bootstrap_servers, READINGS_TOPIC)
     control.announce([m.machine_id for m in fleet], interval)
-    typer.echo(f"simulating {len(fleet)} machines every {interval} s to {READINGS_TOPIC} at {s.bootstrap_servers}"
-               + (f", starting {backfill_days:g} days back" if backfill_days else "") + "; Ctrl-C stops")
+    typer.echo(
+        f"simulating {len(fleet)} machines every {interval} s to {READINGS_TOPIC} at {s.bootstrap_servers}"
+        + (f", starting {backfill_days:g} days back" if backfill_days else "")
+        + "; Ctrl-C stops"
+    )
     try:
         with stop_on_signals() as stop:
             stats = run_live(sim, sink, start_step, stop, control=control)
@@ -128,10 +143,15 @@ def _prepare(ctx: typer.Context, machines: int, seed: int, interval: int, produc
 
 def simulate(
     ctx: typer.Context,
-    machines: int = MACHINES, seed: int = SEED, interval: int = INTERVAL, anomaly_rate: float = ANOMALY_RATE,
-    backfill_days: float = typer.Option(0.0, "--backfill-days", min=0.0,
-                                        help="First publish this many days of history, then continue live."),
-    producer: str = PRODUCER, register: bool = REGISTER,
+    machines: int = MACHINES,
+    seed: int = SEED,
+    interval: int = INTERVAL,
+    anomaly_rate: float = ANOMALY_RATE,
+    backfill_days: float = typer.Option(
+        0.0, "--backfill-days", min=0.0, help="First publish this many days of history, then continue live."
+    ),
+    producer: str = PRODUCER,
+    register: bool = REGISTER,
 ) -> None:
     """Publish live readings (one per sensor every --interval seconds) until SIGTERM or Ctrl-C."""
     s, fleet = _prepare(ctx, machines, seed, interval, producer, register)
@@ -141,9 +161,13 @@ def simulate(
 def backfill(
     ctx: typer.Context,
     days: float = typer.Option(14.0, "--days", min=0.0, help="Days of history to publish, ending now."),
-    machines: int = MACHINES, seed: int = SEED, interval: int = INTERVAL, anomaly_rate: float = ANOMALY_RATE,
+    machines: int = MACHINES,
+    seed: int = SEED,
+    interval: int = INTERVAL,
+    anomaly_rate: float = ANOMALY_RATE,
     then_live: bool = typer.Option(False, "--then-live", help="Continue with live readings from now, without a gap."),
-    producer: str = PRODUCER, register: bool = REGISTER,
+    producer: str = PRODUCER,
+    register: bool = REGISTER,
 ) -> None:
     """Publish history with past timestamps as fast as the broker takes it (with a progress bar)."""
     s, fleet = _prepare(ctx, machines, seed, interval, producer, register)
@@ -152,8 +176,18 @@ def backfill(
         return
     end = now_utc()
     with stop_on_signals() as stop:
-        stats = backfill_range(s, fleet, end - timedelta(days=days), end, seed=seed, interval_s=interval,
-                               anomaly_rate=anomaly_rate, producer=producer, progress=True, stop=stop)
+        stats = backfill_range(
+            s,
+            fleet,
+            end - timedelta(days=days),
+            end,
+            seed=seed,
+            interval_s=interval,
+            anomaly_rate=anomaly_rate,
+            producer=producer,
+            progress=True,
+            stop=stop,
+        )
     _report(stats, "backfilled" if not stop.is_set() else "interrupted")
 
 
@@ -162,8 +196,9 @@ def inject(
     machine: str = typer.Option(..., "--machine", "-m", help="Machine id, e.g. M-003."),
     kind: str = typer.Option(..., "--kind", "-k", help=f"One of: {', '.join(KINDS)}."),
     minutes: float = typer.Option(10.0, "--minutes", help="How long the episode lasts."),
-    magnitude: float = typer.Option(None, "--magnitude",
-                                    help="overheating: °C; bearing_wear: m/s²; power_spike: × rated power."),
+    magnitude: float = typer.Option(
+        None, "--magnitude", help="overheating: °C; bearing_wear: m/s²; power_spike: × rated power."
+    ),
     sensor: str = typer.Option(None, "--sensor", help="stuck_sensor: which sensor sticks (default: random)."),
 ) -> None:
     """Start an anomaly now on one machine of the running `powercast simulate`."""

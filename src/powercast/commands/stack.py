@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import typer
 
@@ -15,7 +15,13 @@ from powercast.stack.mlflow import MlflowServer, server_answers
 from powercast.stack.postgres import EmbeddedPostgres, check_reachable
 from powercast.stack.services import SERVICES_STOP_TIMEOUT, Supervisor
 from powercast.stack.system import (
-    SERVICES, UpOptions, backfill_days, latest_reading, run_step, service_definitions, wait_for_history,
+    SERVICES,
+    UpOptions,
+    backfill_days,
+    latest_reading,
+    run_step,
+    service_definitions,
+    wait_for_history,
 )
 from powercast.stream.topics import ensure_topics
 
@@ -23,12 +29,14 @@ from powercast.stream.topics import ensure_topics
 def up(
     ctx: typer.Context,
     machines: int = typer.Option(10, "--machines", "-n", min=1, help="Fleet size of the simulator."),
-    history_days: float = typer.Option(14.0, "--history-days", min=0.0,
-                                       help="Days of history to backfill on a fresh database."),
+    history_days: float = typer.Option(
+        14.0, "--history-days", min=0.0, help="Days of history to backfill on a fresh database."
+    ),
     models: str = typer.Option("xgb", help="Models to train and compare (e.g. xgb,lstm)."),
     windows: int = typer.Option(2, min=1, help="Cross-validation windows of the first training."),
-    infra_only: bool = typer.Option(False, "--infra-only",
-                                    help="Start PostgreSQL, Kafka and MLflow only (no services, no training)."),
+    infra_only: bool = typer.Option(
+        False, "--infra-only", help="Start PostgreSQL, Kafka and MLflow only (no services, no training)."
+    ),
 ) -> None:
     """Bring the whole system up: infrastructure, ingestor, simulator with history, features, a trained and
     promoted model, and the forecasting service. Prints where each part answers. Safe to run again."""
@@ -47,7 +55,7 @@ def up(
 
 def _start_pipeline(s, options: UpOptions, url: str) -> None:
     supervisor = Supervisor(s)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     days = backfill_days(latest_reading(url), options, now)
     definitions = service_definitions(s, options, days)
     supervisor.start(definitions["ingest"])

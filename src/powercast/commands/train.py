@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 import typer
@@ -15,11 +15,23 @@ from powercast.commands._context import settings
 from powercast.training.holdout import DEFAULT_HOLDOUT_HOURS
 from powercast.training.pipeline import TrainingReport
 
-SUMMARY_COLUMNS = [("mae", "MAE W"), ("rmse", "RMSE W"), ("smape", "sMAPE %"), ("mase", "MASE"),
-                   ("coverage", "cover 10-90"), ("width", "width W"), ("ratio_to_persistence", "ratio vs pers."),
-                   ("ratio_last_step", "ratio @15")]
-STEP_COLUMNS = [("mae", "MAE W"), ("rmse", "RMSE W"), ("smape", "sMAPE %"), ("coverage", "cover 10-90"),
-                ("ratio_to_persistence", "ratio vs pers.")]
+SUMMARY_COLUMNS = [
+    ("mae", "MAE W"),
+    ("rmse", "RMSE W"),
+    ("smape", "sMAPE %"),
+    ("mase", "MASE"),
+    ("coverage", "cover 10-90"),
+    ("width", "width W"),
+    ("ratio_to_persistence", "ratio vs pers."),
+    ("ratio_last_step", "ratio @15"),
+]
+STEP_COLUMNS = [
+    ("mae", "MAE W"),
+    ("rmse", "RMSE W"),
+    ("smape", "sMAPE %"),
+    ("coverage", "cover 10-90"),
+    ("ratio_to_persistence", "ratio vs pers."),
+]
 
 
 def _number(value: float) -> str:
@@ -53,18 +65,31 @@ def step_table(report: TrainingReport, name: str) -> Table:
 
 def report_json(report: TrainingReport, n_windows: int) -> dict:
     """Machine-readable report: per model overall and per-step metrics."""
+
     def clean(record: dict) -> dict:
         return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()}
 
     models = {}
     for name, table in report.metrics.items():
         steps = table.drop(index="overall").reset_index().rename(columns={table.index.name or "index": "step"})
-        models[name] = {"overall": clean({**table.loc["overall"].to_dict(),
-                                          "ratio_last_step": float(report.summary.loc[name, "ratio_last_step"])}),
-                        "steps": [clean(r) for r in steps.to_dict(orient="records")],
-                        "timings": report.timings.get(name, {})}
-    return {"data_start": report.data_start.isoformat(), "data_end": report.data_end.isoformat(),
-            "n_windows": n_windows, "horizon": report.spec.horizon, "best": report.best, "models": models}
+        models[name] = {
+            "overall": clean(
+                {
+                    **table.loc["overall"].to_dict(),
+                    "ratio_last_step": float(report.summary.loc[name, "ratio_last_step"]),
+                }
+            ),
+            "steps": [clean(r) for r in steps.to_dict(orient="records")],
+            "timings": report.timings.get(name, {}),
+        }
+    return {
+        "data_start": report.data_start.isoformat(),
+        "data_end": report.data_end.isoformat(),
+        "n_windows": n_windows,
+        "horizon": report.spec.horizon,
+        "best": report.best,
+        "models": models,
+    }
 
 
 def print_report(report: TrainingReport, n_windows: int, as_json: bool, per_step: bool, title: str) -> None:
@@ -72,8 +97,10 @@ def print_report(report: TrainingReport, n_windows: int, as_json: bool, per_step
         typer.echo(json.dumps(report_json(report, n_windows), indent=2, default=str))
         return
     console = Console()
-    console.print(f"data {report.data_start:%Y-%m-%d %H:%M} .. {report.data_end:%Y-%m-%d %H:%M} UTC, "
-                  f"{n_windows} expanding windows, horizon {report.spec.horizon} min")
+    console.print(
+        f"data {report.data_start:%Y-%m-%d %H:%M} .. {report.data_end:%Y-%m-%d %H:%M} UTC, "
+        f"{n_windows} expanding windows, horizon {report.spec.horizon} min"
+    )
     console.print(summary_table(report, title))
     if per_step:
         for name in report.metrics:
@@ -83,20 +110,30 @@ def print_report(report: TrainingReport, n_windows: int, as_json: bool, per_step
 
 def train(
     ctx: typer.Context,
-    models: str = typer.Option("xgb,lstm", "--models", help="Comma-separated: persistence, seasonal_naive, "
-                               "moving_average, xgb, lstm."),
+    models: str = typer.Option(
+        "xgb,lstm", "--models", help="Comma-separated: persistence, seasonal_naive, moving_average, xgb, lstm."
+    ),
     windows: int = typer.Option(3, "--windows", min=1, help="Expanding cross-validation windows."),
-    days: float = typer.Option(28.0, "--days", min=0.0,
-                               help="Train on the last DAYS days of features (bounds memory on long histories)."),
-    holdout_hours: float = typer.Option(DEFAULT_HOLDOUT_HOURS, "--holdout-hours", min=0.0,
-                                        help="Keep the most recent HOURS out of training, so `powercast promote` "
-                                             "judges the new model on data it has not seen (0: train on all)."),
+    days: float = typer.Option(
+        28.0, "--days", min=0.0, help="Train on the last DAYS days of features (bounds memory on long histories)."
+    ),
+    holdout_hours: float = typer.Option(
+        DEFAULT_HOLDOUT_HOURS,
+        "--holdout-hours",
+        min=0.0,
+        help="Keep the most recent HOURS out of training, so `powercast promote` "
+        "judges the new model on data it has not seen (0: train on all).",
+    ),
     issue_every: int = typer.Option(15, "--issue-every", min=1, help="Minutes between forecasts in a test window."),
     per_step: bool = typer.Option(False, "--per-step", help="Also print every model's metrics per horizon step."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
-    register: bool = typer.Option(None, "--register/--no-register", show_default=False,
-                                  help="Log the run to MLflow and register the best model as the challenger "
-                                       "[default: when the MLflow server answers]."),
+    register: bool = typer.Option(
+        None,
+        "--register/--no-register",
+        show_default=False,
+        help="Log the run to MLflow and register the best model as the challenger "
+        "[default: when the MLflow server answers].",
+    ),
 ) -> None:
     """Cross-validate the models on the minute features in the database, refit them on all of it (but the latest
     --holdout-hours) and print the comparison (ratio to persistence: below 1 beats it)."""
@@ -108,7 +145,7 @@ def train(
     names = parse_model_names(models)
     start = None
     if days is not None:
-        start = datetime.now(timezone.utc) - pd.Timedelta(days=days)
+        start = datetime.now(UTC) - pd.Timedelta(days=days)
     from powercast.training.tracking import track_and_register, tracking_available
 
     track, note = tracking_available(settings(ctx), register)  # checked before training, not after
@@ -120,5 +157,8 @@ def train(
     tracked = track_and_register(report, settings(ctx), frame=frame, n_windows=windows) if track else None
     print_report(report, windows, as_json, per_step, "cross-validation (database features)")
     if tracked:
-        typer.echo(f"logged MLflow run {tracked.run_id}; registered {tracked.model_name} as version "
-                   f"{tracked.version} (alias challenger)", err=as_json)
+        typer.echo(
+            f"logged MLflow run {tracked.run_id}; registered {tracked.model_name} as version "
+            f"{tracked.version} (alias challenger)",
+            err=as_json,
+        )

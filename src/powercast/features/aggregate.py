@@ -20,8 +20,15 @@ import numpy as np
 import pandas as pd
 
 from powercast.errors import PowercastError
-from powercast.features.frame import (ATTRIBUTES, SENSOR_ORDER, STATS, check_minute_frame, present_sensors,
-                                      sensor_columns, to_utc)
+from powercast.features.frame import (
+    ATTRIBUTES,
+    SENSOR_ORDER,
+    STATS,
+    check_minute_frame,
+    present_sensors,
+    sensor_columns,
+    to_utc,
+)
 from powercast.stream.events import SENSORS
 
 log = logging.getLogger(__name__)
@@ -46,8 +53,11 @@ def minute_frame_from_readings(readings: pd.DataFrame, machines: pd.DataFrame | 
 def _with_attributes(frame: pd.DataFrame, machines: pd.DataFrame) -> pd.DataFrame:
     """A left merge of the machines' attributes on machine_id (a column lookup when the ids are unique)."""
     attributes = [a for a in ATTRIBUTES if a in machines.columns]
-    row = pd.Index(machines["machine_id"]).get_indexer(frame["machine_id"]) \
-        if machines["machine_id"].is_unique else np.array([-1])
+    row = (
+        pd.Index(machines["machine_id"]).get_indexer(frame["machine_id"])
+        if machines["machine_id"].is_unique
+        else np.array([-1])
+    )
     if (row < 0).any():  # unknown machines (NaN attributes) or repeated ids: the general merge
         return frame.merge(machines[["machine_id", *attributes]], on="machine_id", how="left")
     for attribute in attributes:
@@ -94,8 +104,14 @@ def _bucket_statistics(readings: pd.DataFrame) -> pd.DataFrame:
     """Clean, sorted readings -> the per-minute statistics of every sensor on each machine's regular grid."""
     machine_codes, machine_ids = pd.factorize(readings["machine_id"], sort=True)
     sensor_codes, sensor_names = pd.factorize(readings["sensor"], sort=True)
-    first, lengths, stats = bucket_statistics(machine_codes, len(machine_ids), sensor_codes, list(sensor_names),
-                                              _nanoseconds(readings["ts"]), readings["value"].to_numpy(float))
+    first, lengths, stats = bucket_statistics(
+        machine_codes,
+        len(machine_ids),
+        sensor_codes,
+        list(sensor_names),
+        _nanoseconds(readings["ts"]),
+        readings["value"].to_numpy(float),
+    )
     offset = np.r_[0, np.cumsum(lengths)[:-1]]
     grid_minute = np.repeat(first - offset, lengths) + np.arange(int(lengths.sum()))
     columns: dict[str, np.ndarray] = {
@@ -105,8 +121,14 @@ def _bucket_statistics(readings: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({**columns, **stats})
 
 
-def bucket_statistics(machine_codes: np.ndarray, machines: int, sensor_codes: np.ndarray, sensor_names: list[str],
-                      ns: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+def bucket_statistics(
+    machine_codes: np.ndarray,
+    machines: int,
+    sensor_codes: np.ndarray,
+    sensor_names: list[str],
+    ns: np.ndarray,
+    values: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Readings sorted by (machine code, sensor code, ts) without repeated keys -> each machine's first minute
     (since the epoch) and number of minutes, and every sensor's minute-frame columns over those grids (machine
     after machine). The grid runs from the machine's first to its last bucket of any sensor.
@@ -115,13 +137,24 @@ def bucket_statistics(machine_codes: np.ndarray, machines: int, sensor_codes: np
     `groupby(["machine_id", "sensor", bucket])` would, so the values are bit-identical to it; min, max, last
     and count are exact in any order."""
     minute = ns // MINUTE_NS
-    starts = np.flatnonzero(np.r_[True, (machine_codes[1:] != machine_codes[:-1])
-                                  | (sensor_codes[1:] != sensor_codes[:-1]) | (minute[1:] != minute[:-1])])
+    starts = np.flatnonzero(
+        np.r_[
+            True,
+            (machine_codes[1:] != machine_codes[:-1])
+            | (sensor_codes[1:] != sensor_codes[:-1])
+            | (minute[1:] != minute[:-1]),
+        ]
+    )
     group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(minute)]))
     by_group = pd.Series(values).groupby(group, sort=False)
-    stats = {"mean": by_group.mean().to_numpy(), "min": np.minimum.reduceat(values, starts),
-             "max": np.maximum.reduceat(values, starts), "std": by_group.std().to_numpy(),
-             "last": values[np.r_[starts[1:], len(values)] - 1], "count": np.diff(np.r_[starts, len(values)])}
+    stats = {
+        "mean": by_group.mean().to_numpy(),
+        "min": np.minimum.reduceat(values, starts),
+        "max": np.maximum.reduceat(values, starts),
+        "std": by_group.std().to_numpy(),
+        "last": values[np.r_[starts[1:], len(values)] - 1],
+        "count": np.diff(np.r_[starts, len(values)]),
+    }
     group_machine, group_sensor, group_minute = machine_codes[starts], sensor_codes[starts], minute[starts]
     first = np.full(machines, np.iinfo(np.int64).max)
     last = np.full(machines, np.iinfo(np.int64).min)

@@ -31,25 +31,43 @@ from powercast.features.spec import FeatureSpec
 
 _MINUTE_NS = MINUTE.value
 _DAY_NS = 1440 * _MINUTE_NS
-TIME_COLUMNS = ["minute_of_day", "hour", "day_of_week", "shift",
-                "minute_of_day_sin", "minute_of_day_cos", "day_of_week_sin", "day_of_week_cos"]
+TIME_COLUMNS = [
+    "minute_of_day",
+    "hour",
+    "day_of_week",
+    "shift",
+    "minute_of_day_sin",
+    "minute_of_day_cos",
+    "day_of_week_sin",
+    "day_of_week_cos",
+]
 
 
 def derive_features(frame: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     """The minute frame on its regular grid plus every feature column the spec asks for."""
     grid = to_grid(frame, spec.target)
     machine_type = grid["machine_type"].to_numpy() if "machine_type" in grid.columns else None
-    rated = pd.to_numeric(grid["rated_power_w"], errors="coerce").to_numpy(float) \
-        if "rated_power_w" in grid.columns else None
+    rated = (
+        pd.to_numeric(grid["rated_power_w"], errors="coerce").to_numpy(float)
+        if "rated_power_w" in grid.columns
+        else None
+    )
     sensors = [spec.target, *other_sensors(grid, spec)]
-    columns = derived_columns({s: grid[s].to_numpy(float) for s in sensors}, positions(grid),
-                              grid["ts"].array.asi8, spec, machine_type, rated)
+    columns = derived_columns(
+        {s: grid[s].to_numpy(float) for s in sensors}, positions(grid), grid["ts"].array.asi8, spec, machine_type, rated
+    )
     derived = pd.DataFrame(columns, index=grid.index)
     return pd.concat([grid.drop(columns=[c for c in derived.columns if c in grid.columns]), derived], axis=1)
 
 
-def derived_columns(sensors: dict[str, np.ndarray], pos: np.ndarray, bucket_ns: np.ndarray, spec: FeatureSpec,
-                    machine_type: np.ndarray | None = None, rated: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def derived_columns(
+    sensors: dict[str, np.ndarray],
+    pos: np.ndarray,
+    bucket_ns: np.ndarray,
+    spec: FeatureSpec,
+    machine_type: np.ndarray | None = None,
+    rated: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
     """The feature columns of a gridded minute frame given as arrays: the means of the target and the spec's
     other sensors (`sensors`, target first, then the canonical order), each row's position within its machine,
     the buckets' start (UTC nanoseconds) and the machine attributes (None when absent). `derive_features` and
@@ -98,10 +116,14 @@ def time_features_ns(ns: np.ndarray, spec: FeatureSpec) -> dict[str, np.ndarray]
     day_angle = 2 * np.pi * minute_of_day / 1440
     week_angle = 2 * np.pi * (day_of_week + minute_of_day / 1440) / 7
     return {
-        "minute_of_day": minute_of_day.astype(float), "hour": hour.astype(float),
-        "day_of_week": day_of_week.astype(float), "shift": shift_index.astype(float),
-        "minute_of_day_sin": np.sin(day_angle), "minute_of_day_cos": np.cos(day_angle),
-        "day_of_week_sin": np.sin(week_angle), "day_of_week_cos": np.cos(week_angle),
+        "minute_of_day": minute_of_day.astype(float),
+        "hour": hour.astype(float),
+        "day_of_week": day_of_week.astype(float),
+        "shift": shift_index.astype(float),
+        "minute_of_day_sin": np.sin(day_angle),
+        "minute_of_day_cos": np.cos(day_angle),
+        "day_of_week_sin": np.sin(week_angle),
+        "day_of_week_cos": np.cos(week_angle),
     }
 
 
@@ -134,8 +156,9 @@ def _sensor_features(sensor: str, v: np.ndarray, pos: np.ndarray, spec: FeatureS
     return out
 
 
-def _attribute_features(target: np.ndarray, machine_type: np.ndarray | None, rated: np.ndarray | None,
-                        spec: FeatureSpec) -> dict[str, np.ndarray]:
+def _attribute_features(
+    target: np.ndarray, machine_type: np.ndarray | None, rated: np.ndarray | None, spec: FeatureSpec
+) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     if machine_type is not None:
         index, types = pd.factorize(np.asarray(machine_type, dtype=object))  # missing types: index -1

@@ -45,12 +45,14 @@ def check_minute_frame(frame: pd.DataFrame, target: str = "power") -> None:
     """Raise a PowercastError unless the frame has the key columns, the target and minute-aligned UTC ts."""
     missing = [c for c in (*KEY, target) if c not in frame.columns]
     if missing:
-        raise PowercastError(f"minute frame lacks column(s) {missing}",
-                             "build it with minute_frame_from_readings or load_minute_frame")
+        raise PowercastError(
+            f"minute frame lacks column(s) {missing}", "build it with minute_frame_from_readings or load_minute_frame"
+        )
     ts = frame["ts"]
     if not isinstance(ts.dtype, pd.DatetimeTZDtype):
-        raise PowercastError("minute frame column ts must be tz-aware (UTC)",
-                             "convert with pd.to_datetime(..., utc=True)")
+        raise PowercastError(
+            "minute frame column ts must be tz-aware (UTC)", "convert with pd.to_datetime(..., utc=True)"
+        )
     if len(ts) and off_minute(ts).any():
         raise PowercastError("minute frame ts must be minute bucket starts", "floor the timestamps to the minute")
 
@@ -84,8 +86,9 @@ def to_grid(frame: pd.DataFrame, target: str = "power") -> pd.DataFrame:
         grid = frame.reset_index(drop=True)
     else:
         machines = np.repeat(bounds.index.to_numpy(), lengths.to_numpy())
-        offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths.to_numpy()) - lengths.to_numpy(),
-                                                           lengths.to_numpy())
+        offsets = np.arange(int(lengths.sum())) - np.repeat(
+            np.cumsum(lengths.to_numpy()) - lengths.to_numpy(), lengths.to_numpy()
+        )
         starts = np.repeat(bounds["min"].dt.tz_convert(None).to_numpy(), lengths.to_numpy())
         ts = (pd.DatetimeIndex(starts) + pd.to_timedelta(offsets, unit="min")).tz_localize("UTC")
         full = pd.MultiIndex.from_arrays([machines, ts], names=KEY)

@@ -26,8 +26,10 @@ def load_readings_file(path: str | Path) -> pd.DataFrame:
     raw.columns = [str(c).strip().lower() for c in raw.columns]
     missing = [c for c in READING_COLUMNS if c not in raw.columns]
     if missing:
-        raise PowercastError(f"{path.name} lacks column(s) {missing} (has {list(raw.columns)})",
-                             f"provide long-format readings with columns {READING_COLUMNS}")
+        raise PowercastError(
+            f"{path.name} lacks column(s) {missing} (has {list(raw.columns)})",
+            f"provide long-format readings with columns {READING_COLUMNS}",
+        )
     out = raw[READING_COLUMNS].dropna(subset=["value"]).copy()
     out["machine_id"] = out["machine_id"].astype(str).str.strip()
     out["sensor"] = out["sensor"].astype(str).str.strip().str.lower()
@@ -47,7 +49,9 @@ def _read(path: Path) -> pd.DataFrame:
             return pd.read_csv(path)
     except Exception as exc:  # the parsers raise many types; the user needs the file and the reason
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise PowercastError(f"cannot read {path.name} ({reason})", "check that it is a valid CSV or Parquet file")
+        raise PowercastError(
+            f"cannot read {path.name} ({reason})", "check that it is a valid CSV or Parquet file"
+        ) from exc
     raise PowercastError(f"unsupported file type {path.name}", "use a .csv or .parquet file")
 
 
@@ -56,8 +60,9 @@ def _numbers(values: pd.Series, path: Path) -> pd.Series:
     bad = parsed.isna()
     if bad.any():
         row = bad.idxmax()
-        raise PowercastError(f"{path.name} row {row + 1}: value {values[row]!r} is not a number",
-                             "fix or remove that row")
+        raise PowercastError(
+            f"{path.name} row {row + 1}: value {values[row]!r} is not a number", "fix or remove that row"
+        )
     return parsed.astype(float)
 
 
@@ -66,6 +71,8 @@ def _timestamps(values: pd.Series, path: Path) -> pd.Series:
     bad = parsed.isna()
     if bad.any():
         row = bad.idxmax()
-        raise PowercastError(f"{path.name} row {row + 1}: ts {values[row]!r} is not a timestamp",
-                             "use ISO 8601, e.g. 2026-11-25T12:00:10Z")
+        raise PowercastError(
+            f"{path.name} row {row + 1}: ts {values[row]!r} is not a timestamp",
+            "use ISO 8601, e.g. 2026-11-25T12:00:10Z",
+        )
     return parsed.astype("datetime64[ns, UTC]")

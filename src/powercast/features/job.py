@@ -69,9 +69,14 @@ def _aggregates() -> str:
     parts = []
     for sensor in SENSORS:
         only = f"FILTER (WHERE r.sensor = '{sensor}')"
-        parts += [f"avg(r.value) {only}", f"min(r.value) {only}", f"max(r.value) {only}",
-                  f"stddev_samp(r.value) {only}", f"(array_agg(r.value ORDER BY r.ts DESC) {only})[1]",
-                  f"count(*) {only}"]
+        parts += [
+            f"avg(r.value) {only}",
+            f"min(r.value) {only}",
+            f"max(r.value) {only}",
+            f"stddev_samp(r.value) {only}",
+            f"(array_agg(r.value ORDER BY r.ts DESC) {only})[1]",
+            f"count(*) {only}",
+        ]
     return ",\n       ".join(parts)
 
 
@@ -99,17 +104,25 @@ SELECT (SELECT count(*) FROM agg), (SELECT count(*) FROM written), (SELECT min(t
        (SELECT max(ts) FROM agg), (SELECT coalesce(array_agg(DISTINCT machine_id), '{{}}') FROM agg)"""
 
 
-_FULL = _upsert_sql(f"{READINGS_TABLE} r WHERE r.ts >= %(lo)s AND r.ts < %(hi)s",
-                    "r.machine_id, date_trunc('minute', r.ts) AS ts")
+_FULL = _upsert_sql(
+    f"{READINGS_TABLE} r WHERE r.ts >= %(lo)s AND r.ts < %(hi)s", "r.machine_id, date_trunc('minute', r.ts) AS ts"
+)
 _TOUCHED = _upsert_sql(
     f"{READINGS_TABLE} r WHERE r.ts >= %(lo)s AND r.ts < %(hi)s "
     f"AND (r.machine_id, date_trunc('minute', r.ts)) IN (SELECT machine_id, minute FROM {_TOUCHED_TABLE})",
-    "r.machine_id, date_trunc('minute', r.ts) AS ts")
+    "r.machine_id, date_trunc('minute', r.ts) AS ts",
+)
 
 
-def run_feature_job(conn, since: datetime | None = None, until: datetime | None = None, full: bool = False,
-                    settle: timedelta = SETTLE, chunk: timedelta = CHUNK,
-                    progress: Progress | None = None) -> FeatureRun:
+def run_feature_job(
+    conn,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    full: bool = False,
+    settle: timedelta = SETTLE,
+    chunk: timedelta = CHUNK,
+    progress: Progress | None = None,
+) -> FeatureRun:
     """Bring features_1m up to date with readings (see the module doc); commits and returns the run."""
     started = time.monotonic()
     spec_hash = aggregation_hash()
@@ -141,8 +154,10 @@ def run_feature_job(conn, since: datetime | None = None, until: datetime | None 
         return run
     except psycopg2.errors.UndefinedTable as exc:
         conn.rollback()
-        raise PowercastError(f"the feature tables are missing ({str(exc).splitlines()[0]})",
-                             "apply the schema with `powercast db migrate`") from exc
+        raise PowercastError(
+            f"the feature tables are missing ({str(exc).splitlines()[0]})",
+            "apply the schema with `powercast db migrate`",
+        ) from exc
     except Exception:
         conn.rollback()
         raise
@@ -165,26 +180,32 @@ def _choose_mode(previous: dict | None, full: bool, spec_hash: str) -> tuple[str
 
 
 def _bounds_sql(column: str) -> str:
-    return (f"(%(since)s::timestamptz IS NULL OR {column} >= %(since)s) "
-            f"AND (%(until)s::timestamptz IS NULL OR {column} < %(until)s)")
+    return (
+        f"(%(since)s::timestamptz IS NULL OR {column} >= %(since)s) "
+        f"AND (%(until)s::timestamptz IS NULL OR {column} < %(until)s)"
+    )
 
 
 def _collect_touched(cur, after: datetime, since: datetime | None, until: datetime | None) -> None:
     cur.execute(f"DROP TABLE IF EXISTS {_TOUCHED_TABLE}")
-    cur.execute(f"""CREATE TEMP TABLE {_TOUCHED_TABLE.split('.')[1]} ON COMMIT DROP AS
+    cur.execute(
+        f"""CREATE TEMP TABLE {_TOUCHED_TABLE.split(".")[1]} ON COMMIT DROP AS
         SELECT DISTINCT machine_id, date_trunc('minute', ts) AS minute FROM {READINGS_TABLE} r
         WHERE ingested_at > %(after)s AND {_bounds_sql("date_trunc('minute', ts)")}""",
-                {"after": after, "since": since, "until": until})
+        {"after": after, "since": since, "until": until},
+    )
     cur.execute(f"ANALYZE {_TOUCHED_TABLE}")
 
 
 def _occupied_spans(cur, since, until, chunk: timedelta) -> list[tuple[datetime, datetime]]:
     """Per `chunk`-long time bin holding readings: the span from its first to its last minute. Empty bins get
     no span, so a few stray readings years apart cost two spans, not a walk over every bin in between."""
-    cur.execute(f"""SELECT date_trunc('minute', min(ts)), date_trunc('minute', max(ts)) + interval '1 minute'
-                   FROM {READINGS_TABLE} r WHERE {_bounds_sql('r.ts')}
+    cur.execute(
+        f"""SELECT date_trunc('minute', min(ts)), date_trunc('minute', max(ts)) + interval '1 minute'
+                   FROM {READINGS_TABLE} r WHERE {_bounds_sql("r.ts")}
                    GROUP BY date_bin(%(chunk)s, ts, timestamptz '2000-01-03 00:00+00') ORDER BY 1""",
-                {"since": since, "until": until, "chunk": chunk})
+        {"since": since, "until": until, "chunk": chunk},
+    )
     return [tuple(row) for row in cur.fetchall()]
 
 
@@ -192,8 +213,11 @@ def _touched_spans(cur, chunk: timedelta) -> list[tuple[datetime, datetime]]:
     """Per `chunk`-long time bin holding touched minutes: the span from its first to its last touched minute.
     Scanning readings by these narrow ts ranges (BRIN) then semi-joining the touched minutes is fast both for a
     few fresh minutes and for a scattered set of late ones."""
-    cur.execute(f"""SELECT min(minute), max(minute) + interval '1 minute' FROM {_TOUCHED_TABLE}
-                   GROUP BY date_bin(%s, minute, timestamptz '2000-01-03 00:00+00') ORDER BY 1""", (chunk,))
+    cur.execute(
+        f"""SELECT min(minute), max(minute) + interval '1 minute' FROM {_TOUCHED_TABLE}
+                   GROUP BY date_bin(%s, minute, timestamptz '2000-01-03 00:00+00') ORDER BY 1""",
+        (chunk,),
+    )
     return [tuple(row) for row in cur.fetchall()]
 
 
@@ -218,13 +242,25 @@ def _run_spans(cur, statement: str, spans, snapshot_id: int, run: FeatureRun, pr
 
 
 def _open_snapshot(cur, mode: str, since, until, spec_hash: str) -> int:
-    cur.execute(f"INSERT INTO {FEATURE_SNAPSHOTS_TABLE} (mode, since, until, spec_hash) VALUES (%s, %s, %s, %s) "
-                "RETURNING id", (mode, since, until, spec_hash))
+    cur.execute(
+        f"INSERT INTO {FEATURE_SNAPSHOTS_TABLE} (mode, since, until, spec_hash) VALUES (%s, %s, %s, %s) RETURNING id",
+        (mode, since, until, spec_hash),
+    )
     return cur.fetchone()[0]
 
 
 def _close_snapshot(cur, run: FeatureRun) -> None:
-    cur.execute(f"""UPDATE {FEATURE_SNAPSHOTS_TABLE} SET range_start = %s, range_end = %s, machines = %s,
+    cur.execute(
+        f"""UPDATE {FEATURE_SNAPSHOTS_TABLE} SET range_start = %s, range_end = %s, machines = %s,
                     minutes_recomputed = %s, row_count = %s, watermark = %s, duration_s = %s WHERE id = %s""",
-                (run.range_start, run.range_end, run.machines, run.minutes_recomputed, run.row_count,
-                 run.watermark, run.duration_s, run.snapshot_id))
+        (
+            run.range_start,
+            run.range_end,
+            run.machines,
+            run.minutes_recomputed,
+            run.row_count,
+            run.watermark,
+            run.duration_s,
+            run.snapshot_id,
+        ),
+    )

@@ -60,9 +60,13 @@ class MachineMinutes:
     def to_frame(self, attributes: tuple[str, ...] = ATTRIBUTES) -> pd.DataFrame:
         """The minute frame (`machine_id`, `ts`, the sensor columns, then the named attributes)."""
         n = len(self)
-        frame = pd.DataFrame({"machine_id": np.full(n, self.machine_id, dtype=object),
-                              "ts": pd.to_datetime(self.bucket_ns, utc=True).astype("datetime64[ns, UTC]"),
-                              **self.columns})
+        frame = pd.DataFrame(
+            {
+                "machine_id": np.full(n, self.machine_id, dtype=object),
+                "ts": pd.to_datetime(self.bucket_ns, utc=True).astype("datetime64[ns, UTC]"),
+                **self.columns,
+            }
+        )
         if "machine_type" in attributes:
             frame["machine_type"] = np.full(n, self.machine_type, dtype=object)
         if "rated_power_w" in attributes:
@@ -70,8 +74,9 @@ class MachineMinutes:
         return frame
 
 
-def machine_minutes(readings: MachineReadings, machine_type: object = None,
-                    rated_power_w: float | None = None) -> MachineMinutes:
+def machine_minutes(
+    readings: MachineReadings, machine_type: object = None, rated_power_w: float | None = None
+) -> MachineMinutes:
     """The minute frame of one machine's readings (`minute_frame_from_readings` on arrays), with the given
     attributes."""
     sensor, ns, value = _clean(readings)

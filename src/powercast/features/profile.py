@@ -32,17 +32,18 @@ class LoadProfile:
     """Per machine: sums and counts of relative power per (day class, slot of day)."""
 
     slot_minutes: int
-    sums: dict[str, np.ndarray] = field(default_factory=dict)      # machine -> [4, slots]
-    counts: dict[str, np.ndarray] = field(default_factory=dict)    # machine -> [4, slots]
-    by_day: pd.DataFrame | None = None   # (machine, day, slot) sums and counts, kept only for leave_day_out
+    sums: dict[str, np.ndarray] = field(default_factory=dict)  # machine -> [4, slots]
+    counts: dict[str, np.ndarray] = field(default_factory=dict)  # machine -> [4, slots]
+    by_day: pd.DataFrame | None = None  # (machine, day, slot) sums and counts, kept only for leave_day_out
 
     @property
     def slots(self) -> int:
         return 1440 // self.slot_minutes
 
     @classmethod
-    def fit(cls, frame: pd.DataFrame, scales: dict[str, float], target: str = "power",
-            slot_minutes: int = 10) -> LoadProfile:
+    def fit(
+        cls, frame: pd.DataFrame, scales: dict[str, float], target: str = "power", slot_minutes: int = 10
+    ) -> LoadProfile:
         """Learn the profile of every machine in a minute frame (NaN targets and unknown scales are skipped)."""
         if slot_minutes < 1 or 1440 % slot_minutes:
             raise ValueError(f"slot_minutes must divide a day into whole slots, got {slot_minutes}")
@@ -50,8 +51,9 @@ class LoadProfile:
         relative = frame[target].to_numpy(float) / frame["machine_id"].map(scales).to_numpy(float)
         keep = np.isfinite(relative)
         day, slot = profile._day_and_slot(frame["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)[keep])
-        parts = pd.DataFrame({"machine_id": frame["machine_id"].to_numpy()[keep], "day": day, "slot": slot,
-                              "value": relative[keep]})
+        parts = pd.DataFrame(
+            {"machine_id": frame["machine_id"].to_numpy()[keep], "day": day, "slot": slot, "value": relative[keep]}
+        )
         by_day = parts.groupby(["machine_id", "day", "slot"], sort=True)["value"].agg(["sum", "count"])
         profile.by_day = by_day
         classes = _day_class_of(by_day.index.get_level_values("day").to_numpy())
@@ -69,8 +71,9 @@ class LoadProfile:
         """The profile without the per-day detail (what a fitted model keeps)."""
         return LoadProfile(self.slot_minutes, self.sums, self.counts, None)
 
-    def lookup(self, machine_ids: np.ndarray, ts: pd.DatetimeIndex | np.ndarray,
-               leave_day_out: bool = False) -> np.ndarray:
+    def lookup(
+        self, machine_ids: np.ndarray, ts: pd.DatetimeIndex | np.ndarray, leave_day_out: bool = False
+    ) -> np.ndarray:
         """Mean relative power of each machine at each instant's slot; NaN for unknown machines or empty slots.
 
         With `leave_day_out`, the instant's own day is taken out of the mean (for training rows)."""

@@ -47,11 +47,13 @@ def quality_report(frame: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     """One row per machine: buckets, missing target share, stuck minutes per sensor, enough history or not."""
     grid = to_grid(frame, spec.target)
     pos = positions(grid)
-    report = pd.DataFrame({
-        "buckets": grid.groupby("machine_id").size(),
-        "missing_share": grid[spec.target].isna().groupby(grid["machine_id"]).mean(),
-        "history_minutes": history_minutes(grid, spec.target),
-    })
+    report = pd.DataFrame(
+        {
+            "buckets": grid.groupby("machine_id").size(),
+            "missing_share": grid[spec.target].isna().groupby(grid["machine_id"]).mean(),
+            "history_minutes": history_minutes(grid, spec.target),
+        }
+    )
     for sensor in present_sensors(grid):
         flat = window_flat(grid[sensor].to_numpy(float), pos, spec.stuck_window)
         report[f"{sensor}_stuck_minutes"] = pd.Series(flat, index=grid.index).groupby(grid["machine_id"]).sum()

@@ -40,8 +40,12 @@ class FeatureSpec:
     def __post_init__(self) -> None:
         for name in ("lags", "windows", "deltas", "sensors", "sensor_windows", "shift_starts"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
-        positive = {"lags": self.lags, "windows": self.windows, "deltas": self.deltas,
-                    "sensor_windows": self.sensor_windows}
+        positive = {
+            "lags": self.lags,
+            "windows": self.windows,
+            "deltas": self.deltas,
+            "sensor_windows": self.sensor_windows,
+        }
         for name, values in positive.items():
             if any(int(v) != v or v < 1 for v in values):
                 raise ValueError(f"FeatureSpec.{name} must hold positive whole minutes, got {values}")

@@ -21,12 +21,15 @@ def _select() -> str:
     for sensor in SENSOR_ORDER:
         columns.append(f"f.{sensor}_mean AS {sensor}")
         columns += [f"f.{sensor}_{stat}" for stat in STATS]
-    return (f"SELECT f.machine_id, f.ts, {', '.join(columns)}, m.machine_type, m.rated_power_w "
-            f"FROM {FEATURES_TABLE} f LEFT JOIN {MACHINES_TABLE} m ON m.machine_id = f.machine_id")
+    return (
+        f"SELECT f.machine_id, f.ts, {', '.join(columns)}, m.machine_type, m.rated_power_w "
+        f"FROM {FEATURES_TABLE} f LEFT JOIN {MACHINES_TABLE} m ON m.machine_id = f.machine_id"
+    )
 
 
-def load_minute_frame(conn_or_url, start: datetime | None = None, end: datetime | None = None,
-                      machines: Sequence[str] | None = None) -> pd.DataFrame:
+def load_minute_frame(
+    conn_or_url, start: datetime | None = None, end: datetime | None = None, machines: Sequence[str] | None = None
+) -> pd.DataFrame:
     """The minute frame of features_1m rows with start <= ts < end (either bound optional), per machine on a
     regular grid from its first to its last bucket in that range, with `machine_type` and `rated_power_w`.
 
@@ -47,8 +50,10 @@ def load_minute_frame(conn_or_url, start: datetime | None = None, end: datetime 
     query = _select() + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY f.machine_id, f.ts"
     frame = _copy_query(conn_or_url, query, params)
     if frame.empty:
-        raise PowercastError("no minute features in the requested range",
-                             "run `powercast features` after readings arrived, or widen --since/--until")
+        raise PowercastError(
+            "no minute features in the requested range",
+            "run `powercast features` after readings arrived, or widen --since/--until",
+        )
     frame["machine_id"] = frame["machine_id"].astype(str)
     frame["ts"] = pd.to_datetime(frame["ts"], utc=True).astype("datetime64[ns, UTC]")
     absent = [s for s in SENSOR_ORDER if s != "power" and frame[f"{s}_count"].sum() == 0]
@@ -81,8 +86,10 @@ def _copy_query(conn_or_url, query: str, params: dict) -> pd.DataFrame:
         return pd.read_csv(buffer, dtype={"machine_id": str, "machine_type": str})
     except psycopg2.errors.UndefinedTable as exc:
         conn.rollback()
-        raise PowercastError(f"the feature tables are missing ({str(exc).splitlines()[0]})",
-                             "apply the schema with `powercast db migrate`, then run `powercast features`") from exc
+        raise PowercastError(
+            f"the feature tables are missing ({str(exc).splitlines()[0]})",
+            "apply the schema with `powercast db migrate`, then run `powercast features`",
+        ) from exc
     finally:
         if isinstance(conn_or_url, str):
             conn.close()

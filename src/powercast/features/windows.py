@@ -31,8 +31,9 @@ def issue_index(frame: pd.DataFrame, issue_times: Sequence[pd.Timestamp] | pd.Da
     else:
         machines = np.sort(frame["machine_id"].unique())
         times = pd.DatetimeIndex(pd.to_datetime(list(issue_times), utc=True))
-        index = pd.DataFrame({"machine_id": np.repeat(machines, len(times)),
-                              "issue_ts": np.tile(times.to_numpy(), len(machines))})
+        index = pd.DataFrame(
+            {"machine_id": np.repeat(machines, len(times)), "issue_ts": np.tile(times.to_numpy(), len(machines))}
+        )
     index["issue_ts"] = to_utc(index["issue_ts"]).astype("datetime64[ns, UTC]")
     if off_minute(index["issue_ts"]).any():
         raise PowercastError("issue times must be minute boundaries", "floor them to the minute")
@@ -66,8 +67,15 @@ def default_channels(frame: pd.DataFrame, spec: FeatureSpec) -> list[str]:
     return [spec.target] + [s for s in present_sensors(frame) if s in spec.sensors and s != spec.target]
 
 
-def sliding_windows(frame: pd.DataFrame, spec: FeatureSpec, index: pd.DataFrame, channels: Sequence[str] | None = None,
-                    *, strict: bool = True, dtype=np.float64) -> tuple[np.ndarray, list[str]]:
+def sliding_windows(
+    frame: pd.DataFrame,
+    spec: FeatureSpec,
+    index: pd.DataFrame,
+    channels: Sequence[str] | None = None,
+    *,
+    strict: bool = True,
+    dtype=np.float64,
+) -> tuple[np.ndarray, list[str]]:
     """X[n, spec.history, n_channels]: the buckets before each issue time (NaN where a bucket is missing).
 
     With `strict`, an issue time whose window starts before the machine's first bucket raises

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Protocol
 
 from powercast.stream.events import InvalidEvent, parse_event
@@ -61,7 +61,8 @@ class PendingBatch:
             self.dead_letters.append(dead_letter(record, str(exc)))
             return False
         self.copy_rows.append(
-            copy_row(event.machine_id, event.sensor, event.ts, event.value, event.unit, event.event_id))
+            copy_row(event.machine_id, event.sensor, event.ts, event.value, event.unit, event.event_id)
+        )
         self.row_sources.append(record)
         return True
 
@@ -99,7 +100,7 @@ def commit_offsets(offsets: dict[tuple[str, int], int]) -> list[tuple[str, int, 
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _clean(reason: str) -> str:

@@ -17,8 +17,8 @@ from powercast.ingest.batch import PendingBatch, commit_offsets, utc_now
 from powercast.ingest.dead_letters import DeadLetterTopic
 from powercast.ingest.logs import kafka_logger
 from powercast.ingest.metrics import IngestCounters, serve_metrics
-from powercast.ingest.options import IngestOptions
 from powercast.ingest.offsets import commit_sync
+from powercast.ingest.options import IngestOptions
 from powercast.ingest.writer import TRANSIENT_ERRORS, BatchWriter, WriteResult, write_with_retry
 
 log = logging.getLogger(__name__)
@@ -47,8 +47,9 @@ def consumer_config(bootstrap: str, group: str) -> dict:
 class Ingestor:
     """One member of the ingestor consumer group. `run()` blocks until `request_stop()` (or a signal)."""
 
-    def __init__(self, bootstrap: str, database_url: str, options: IngestOptions,
-                 counters: IngestCounters | None = None):
+    def __init__(
+        self, bootstrap: str, database_url: str, options: IngestOptions, counters: IngestCounters | None = None
+    ):
         self.bootstrap = bootstrap
         self.database_url = database_url
         self.options = options
@@ -84,14 +85,16 @@ class Ingestor:
         from confluent_kafka import Consumer
 
         opts = self.options
-        self._consumer = Consumer({**consumer_config(self.bootstrap, opts.group), "error_cb": self._on_kafka_error},
-                                  logger=kafka_logger())
+        self._consumer = Consumer(
+            {**consumer_config(self.bootstrap, opts.group), "error_cb": self._on_kafka_error}, logger=kafka_logger()
+        )
         self._writer = BatchWriter(self.database_url)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
         self._dlq = DeadLetterTopic(self.bootstrap, opts.dlq_topic)
         server = serve_metrics(self.counters, opts.metrics_port, opts.metrics_addr)
-        self._consumer.subscribe([opts.topic], on_assign=self._on_assign, on_revoke=self._on_revoke,
-                                 on_lost=self._on_lost)
+        self._consumer.subscribe(
+            [opts.topic], on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
+        )
         log.info("ingesting %s as group %s into %s", opts.topic, opts.group, redact(self.database_url))
         try:
             self._loop()
@@ -181,8 +184,10 @@ class Ingestor:
             self._writing = False
         if result is None:
             self._abandoned = True  # stopping during an outage: nothing committed, the batch is read again later
-            log.warning("stopping before PostgreSQL came back: %d records left uncommitted (they will be re-read)",
-                        len(batch) + len(self._batch))
+            log.warning(
+                "stopping before PostgreSQL came back: %d records left uncommitted (they will be re-read)",
+                len(batch) + len(self._batch),
+            )
             return
         self._resume()
         self.counters.write_seconds += time.monotonic() - started

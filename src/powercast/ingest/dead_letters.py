@@ -29,13 +29,16 @@ class DeadLetterTopic:
         self.topic = topic
         self.timeout_s = timeout_s
         self.failures = 0
-        self._producer = Producer({
-            "bootstrap.servers": bootstrap,
-            "acks": "all",
-            "enable.idempotence": True,
-            "linger.ms": 5,
-            "message.timeout.ms": 300_000,
-        }, logger=kafka_logger())
+        self._producer = Producer(
+            {
+                "bootstrap.servers": bootstrap,
+                "acks": "all",
+                "enable.idempotence": True,
+                "linger.ms": 5,
+                "message.timeout.ms": 300_000,
+            },
+            logger=kafka_logger(),
+        )
 
     def publish(self, letters: list[DeadLetter]) -> int:
         """Send `letters` and wait for the broker; returns how many it did not accept."""
@@ -53,15 +56,20 @@ class DeadLetterTopic:
         lost = len(failed) + remaining
         if lost:
             self.failures += lost
-            log.warning("DLQ topic %s did not take %d dead letter(s) (%s); they are kept in the dead_letters table",
-                        self.topic, lost, failed[0] if failed else "timed out")
+            log.warning(
+                "DLQ topic %s did not take %d dead letter(s) (%s); they are kept in the dead_letters table",
+                self.topic,
+                lost,
+                failed[0] if failed else "timed out",
+            )
         return lost
 
     def _send(self, letter: DeadLetter, callback) -> None:
         while True:
             try:
-                self._producer.produce(self.topic, key=letter.key, value=letter.payload,
-                                       headers=dlq_headers(letter), on_delivery=callback)
+                self._producer.produce(
+                    self.topic, key=letter.key, value=letter.payload, headers=dlq_headers(letter), on_delivery=callback
+                )
                 return
             except BufferError:  # local queue full: let deliveries drain
                 self._producer.poll(0.1)

@@ -31,10 +31,12 @@ class IngestCounters:
         """One line for the log."""
         elapsed = max(time.monotonic() - self.started, 1e-9)
         since_commit = "never" if self.last_commit_time is None else f"{time.time() - self.last_commit_time:.1f}s ago"
-        return (f"consumed={self.consumed} written={self.written} duplicates={self.duplicates} "
-                f"dead_letters={self.dead_letters} batches={self.batches} lag={self.total_lag} "
-                f"db_retries={self.db_retries} db_busy={self.write_seconds / elapsed:.0%} "
-                f"rate={self.consumed / elapsed:.0f}/s last_commit={since_commit}")
+        return (
+            f"consumed={self.consumed} written={self.written} duplicates={self.duplicates} "
+            f"dead_letters={self.dead_letters} batches={self.batches} lag={self.total_lag} "
+            f"db_retries={self.db_retries} db_busy={self.write_seconds / elapsed:.0%} "
+            f"rate={self.consumed / elapsed:.0f}/s last_commit={since_commit}"
+        )
 
 
 class CountersCollector:
@@ -60,13 +62,17 @@ class CountersCollector:
             ("write_seconds", c.write_seconds, "Seconds spent writing batches to PostgreSQL."),
         ):
             yield CounterMetricFamily(f"{PREFIX}_{name}", help_text, value=value)
-        lag = GaugeMetricFamily(f"{PREFIX}_lag", "Records behind the high watermark, per partition.",
-                                labels=["topic", "partition"])
+        lag = GaugeMetricFamily(
+            f"{PREFIX}_lag", "Records behind the high watermark, per partition.", labels=["topic", "partition"]
+        )
         for (topic, partition), value in sorted(c.lag.items()):
             lag.add_metric([topic, str(partition)], value)
         yield lag
-        yield GaugeMetricFamily(f"{PREFIX}_last_commit_timestamp_seconds", "Unix time of the last offset commit.",
-                                value=c.last_commit_time or 0.0)
+        yield GaugeMetricFamily(
+            f"{PREFIX}_last_commit_timestamp_seconds",
+            "Unix time of the last offset commit.",
+            value=c.last_commit_time or 0.0,
+        )
 
 
 def serve_metrics(counters: IngestCounters, port: int, addr: str = "127.0.0.1"):

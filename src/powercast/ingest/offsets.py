@@ -11,8 +11,9 @@ from powercast.ingest.writer import Backoff
 log = logging.getLogger(__name__)
 
 
-def commit_sync(consumer, offsets: list[tuple[str, int, int]], counters: IngestCounters,
-                retry_for_s: float = 60.0) -> bool:
+def commit_sync(
+    consumer, offsets: list[tuple[str, int, int]], counters: IngestCounters, retry_for_s: float = 60.0
+) -> bool:
     """Commit exactly `offsets` (topic, partition, next offset) and wait for the broker. Retriable errors are
     retried for `retry_for_s`; then, or on a non-retriable error (the group moved on), the commit is given up:
     its records are read again later and skipped as duplicates, so nothing is lost. True when committed."""

@@ -12,12 +12,12 @@ class IngestOptions:
     topic: str = READINGS_TOPIC
     group: str = INGESTOR_GROUP
     dlq_topic: str = DLQ_TOPIC
-    batch_size: int = 10_000        # write when this many records are pending...
-    batch_max_s: float = 0.5        # ...or when the oldest pending record has waited this long
-    summary_every_s: float = 10.0   # one summary line in the log this often (0 = never)
-    metrics_port: int = 0           # Prometheus /metrics port (0 = disabled)
+    batch_size: int = 10_000  # write when this many records are pending...
+    batch_max_s: float = 0.5  # ...or when the oldest pending record has waited this long
+    summary_every_s: float = 10.0  # one summary line in the log this often (0 = never)
+    metrics_port: int = 0  # Prometheus /metrics port (0 = disabled)
     metrics_addr: str = "127.0.0.1"
-    max_poll_wait_s: float = 0.1    # longest single wait on Kafka, so signals and deadlines are seen promptly
+    max_poll_wait_s: float = 0.1  # longest single wait on Kafka, so signals and deadlines are seen promptly
 
     def __post_init__(self):
         if self.batch_size < 1:

@@ -28,12 +28,18 @@ _CREATE_STAGE = f"""CREATE TEMP TABLE IF NOT EXISTS {STAGE_TABLE} (
     machine_id text, sensor text, ts timestamptz, value double precision, unit text, event_id uuid
 ) ON COMMIT DELETE ROWS"""
 _COPY = f"COPY {STAGE_TABLE} ({_COLUMNS}) FROM STDIN"
-_INSERT = (f"INSERT INTO {READINGS_TABLE} ({_COLUMNS}) SELECT {_COLUMNS} FROM {STAGE_TABLE} "
-           "ON CONFLICT (machine_id, sensor, ts) DO NOTHING")
-_INSERT_ONE = (f"INSERT INTO {READINGS_TABLE} ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s) "
-               "ON CONFLICT (machine_id, sensor, ts) DO NOTHING")
-_INSERT_DEAD = (f'INSERT INTO {DEAD_LETTERS_TABLE} (topic, "partition", "offset", key, payload, error) VALUES %s '
-                'ON CONFLICT (topic, "partition", "offset") DO NOTHING')
+_INSERT = (
+    f"INSERT INTO {READINGS_TABLE} ({_COLUMNS}) SELECT {_COLUMNS} FROM {STAGE_TABLE} "
+    "ON CONFLICT (machine_id, sensor, ts) DO NOTHING"
+)
+_INSERT_ONE = (
+    f"INSERT INTO {READINGS_TABLE} ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s) "
+    "ON CONFLICT (machine_id, sensor, ts) DO NOTHING"
+)
+_INSERT_DEAD = (
+    f'INSERT INTO {DEAD_LETTERS_TABLE} (topic, "partition", "offset", key, payload, error) VALUES %s '
+    'ON CONFLICT (topic, "partition", "offset") DO NOTHING'
+)
 
 # Errors that mean "the server or the connection is unavailable": retry the same batch later.
 TRANSIENT_ERRORS = (psycopg2.OperationalError, psycopg2.InterfaceError, PowercastError)
@@ -149,9 +155,14 @@ class Backoff:
             delay = min(delay * self.factor, self.maximum)
 
 
-def write_with_retry(writer: BatchWriter, batch: PendingBatch, *, wait: Callable[[float], bool],
-                     backoff: Backoff | None = None,
-                     on_retry: Callable[[int, Exception], None] | None = None) -> WriteResult | None:
+def write_with_retry(
+    writer: BatchWriter,
+    batch: PendingBatch,
+    *,
+    wait: Callable[[float], bool],
+    backoff: Backoff | None = None,
+    on_retry: Callable[[int, Exception], None] | None = None,
+) -> WriteResult | None:
     """Write `batch`, retrying through database outages. `wait(seconds)` sleeps while keeping the consumer alive
     and returns False when the ingestor is asked to stop: then the batch is abandoned (None), uncommitted, and
     its records are read again on the next start."""
@@ -162,8 +173,9 @@ def write_with_retry(writer: BatchWriter, batch: PendingBatch, *, wait: Callable
             if on_retry:
                 on_retry(attempt, exc)
             if attempt == 1 or attempt % 10 == 0:
-                log.warning("PostgreSQL unavailable at %s (%s); retrying in %.1f s",
-                            redact(writer.url), _first_line(exc), delay)
+                log.warning(
+                    "PostgreSQL unavailable at %s (%s); retrying in %.1f s", redact(writer.url), _first_line(exc), delay
+                )
             if not wait(delay):
                 return None
     raise AssertionError("unreachable")  # pragma: no cover
@@ -176,4 +188,3 @@ def _binary(data: bytes | None):
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-

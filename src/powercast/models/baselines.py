@@ -15,8 +15,16 @@ import pandas as pd
 
 from powercast.errors import PowercastError
 from powercast.models.base import Forecaster
-from powercast.models.frame import (Grid, check_minute_frame, forecast_frame, gather, grids, issue_pairs,
-                                    last_observed_many, machine_scales)
+from powercast.models.frame import (
+    Grid,
+    check_minute_frame,
+    forecast_frame,
+    gather,
+    grids,
+    issue_pairs,
+    last_observed_many,
+    machine_scales,
+)
 
 log = logging.getLogger(__name__)
 SEASONS = {"day": 1440, "week": 10080}
@@ -41,8 +49,10 @@ class _EmpiricalBandForecaster(Forecaster):
             errors.append((actual - self._points(grid, positions)) / self.scales_[machine])
         errors = np.concatenate(errors)
         if not errors.size or np.isfinite(errors).sum(axis=0).min() < 20:
-            raise PowercastError(f"{self.name}: too little history to fit ({len(frame)} rows)",
-                                 f"give it at least a few hours of minutes per machine (horizon {self.horizon})")
+            raise PowercastError(
+                f"{self.name}: too little history to fit ({len(frame)} rows)",
+                f"give it at least a few hours of minutes per machine (horizon {self.horizon})",
+            )
         self.band_ = np.nanquantile(errors, self.quantiles, axis=0)  # [2, horizon]
         return self
 
@@ -67,8 +77,12 @@ class _EmpiricalBandForecaster(Forecaster):
         empty = np.isnan(point).all(axis=1)
         if empty.any():
             machines = sorted({pairs[i][0] for i in np.flatnonzero(empty)})
-            log.warning("%s: no power reading before %d issue time(s) of %s: those forecasts are NaN",
-                        self.name, int(empty.sum()), ", ".join(machines))
+            log.warning(
+                "%s: no power reading before %d issue time(s) of %s: those forecasts are NaN",
+                self.name,
+                int(empty.sum()),
+                ", ".join(machines),
+            )
 
 
 class Persistence(_EmpiricalBandForecaster):
@@ -143,10 +157,18 @@ class SeasonalNaive(_EmpiricalBandForecaster):
         self.fallbacks_ = {"day": 0, "persistence": 0}
         out = super().predict(frame, issue_times)
         if any(self.fallbacks_.values()):
-            via_day = f"{self.fallbacks_['day']} used one day earlier, " if self.season_minutes != SEASONS["day"] else ""
-            log.warning("seasonal_naive(%s): %d of %d steps had no value one season earlier (history too short or a "
-                        "gap): %s%d the last observed value", self.season, sum(self.fallbacks_.values()), len(out),
-                        via_day, self.fallbacks_["persistence"])
+            via_day = (
+                f"{self.fallbacks_['day']} used one day earlier, " if self.season_minutes != SEASONS["day"] else ""
+            )
+            log.warning(
+                "seasonal_naive(%s): %d of %d steps had no value one season earlier (history too short or a "
+                "gap): %s%d the last observed value",
+                self.season,
+                sum(self.fallbacks_.values()),
+                len(out),
+                via_day,
+                self.fallbacks_["persistence"],
+            )
         return out
 
     def params(self) -> dict:

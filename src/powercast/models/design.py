@@ -64,9 +64,16 @@ def _level_and_spread_columns(spec: FeatureSpec, columns: list[str]) -> tuple[li
     return levels, spreads
 
 
-def build_design(frame: pd.DataFrame, spec: FeatureSpec, scales: dict[str, float],
-                 index: pd.DataFrame | None = None, stride: int = 1, with_targets: bool = False,
-                 profile: LoadProfile | None = None, leave_day_out: bool = False) -> Design:
+def build_design(
+    frame: pd.DataFrame,
+    spec: FeatureSpec,
+    scales: dict[str, float],
+    index: pd.DataFrame | None = None,
+    stride: int = 1,
+    with_targets: bool = False,
+    profile: LoadProfile | None = None,
+    leave_day_out: bool = False,
+) -> Design:
     """Inputs (and optionally targets) for `index` issues, default every `stride` minutes with full history;
     with a `profile`, also the known-future inputs (`leave_day_out` for training rows)."""
     features = derive_features(frame, spec)
@@ -108,15 +115,17 @@ class MachineInputs:
         return self.anchor.reshape(shape) + self.scale.reshape(shape) * relative
 
 
-def machine_inputs(minutes: MachineMinutes, spec: FeatureSpec, scale: float,
-                   profile: LoadProfile | None = None) -> MachineInputs:
+def machine_inputs(
+    minutes: MachineMinutes, spec: FeatureSpec, scale: float, profile: LoadProfile | None = None
+) -> MachineInputs:
     """What `build_design` gives for one machine's minute frame and its default issue time (the minute after the
     last bucket), built on the machine's arrays instead of frames: the same feature code, the same values."""
     n = len(minutes)
     sensors = {s: minutes.columns[s] for s in [spec.target, *other_sensors(minutes.columns, spec)]}
     rated = np.full(n, np.nan if minutes.rated_power_w is None else minutes.rated_power_w, dtype=float)
-    derived = derived_columns(sensors, np.arange(n), minutes.bucket_ns, spec,
-                              np.full(n, minutes.machine_type, dtype=object), rated)
+    derived = derived_columns(
+        sensors, np.arange(n), minutes.bucket_ns, spec, np.full(n, minutes.machine_type, dtype=object), rated
+    )
     values = {**minutes.columns, "rated_power_w": rated, **derived}
     columns = feature_columns(spec, values.keys())
     raw = np.asarray([[values[c][-1] for c in columns]], dtype=np.float64)
@@ -126,8 +135,13 @@ def machine_inputs(minutes: MachineMinutes, spec: FeatureSpec, scale: float,
     stuck_column = f"{spec.target}_stuck"
     flat = raw[:, columns.index(stuck_column)] > 0 if stuck_column in columns else np.zeros(1, dtype=bool)
     issue_ns = int(minutes.bucket_ns[-1]) + MINUTE.value
-    future = None if profile is None else future_values(
-        profile, np.array([minutes.machine_id], dtype=object), np.array([issue_ns]), anchor / scales, spec.horizon)
+    future = (
+        None
+        if profile is None
+        else future_values(
+            profile, np.array([minutes.machine_id], dtype=object), np.array([issue_ns]), anchor / scales, spec.horizon
+        )
+    )
     return MachineInputs(issue_ns, X, names, anchor, scales, flat & (anchor != 0), future)
 
 
@@ -138,16 +152,24 @@ def fit_profile(frame: pd.DataFrame, spec: FeatureSpec, scales: dict[str, float]
     return LoadProfile.fit(frame, scales, target=spec.target, slot_minutes=spec.profile_slot)
 
 
-def future_inputs(profile: LoadProfile, index: pd.DataFrame, level: np.ndarray, horizon: int,
-                  leave_day_out: bool = False) -> np.ndarray:
+def future_inputs(
+    profile: LoadProfile, index: pd.DataFrame, level: np.ndarray, horizon: int, leave_day_out: bool = False
+) -> np.ndarray:
     """[n, horizon, 3]: the profile at each step's minute, minus the profile at the last observed minute, and
     minus the current relative level."""
-    return future_values(profile, index["machine_id"].to_numpy(), pd.DatetimeIndex(index["issue_ts"]).asi8, level,
-                         horizon, leave_day_out)
+    return future_values(
+        profile, index["machine_id"].to_numpy(), pd.DatetimeIndex(index["issue_ts"]).asi8, level, horizon, leave_day_out
+    )
 
 
-def future_values(profile: LoadProfile, machines: np.ndarray, issue_ns: np.ndarray, level: np.ndarray,
-                  horizon: int, leave_day_out: bool = False) -> np.ndarray:
+def future_values(
+    profile: LoadProfile,
+    machines: np.ndarray,
+    issue_ns: np.ndarray,
+    level: np.ndarray,
+    horizon: int,
+    leave_day_out: bool = False,
+) -> np.ndarray:
     """`future_inputs` of the issues (`machines[i]`, `issue_ns[i]` in UTC nanoseconds)."""
     n = len(machines)
     at_steps = np.repeat(issue_ns, horizon) + np.tile(np.arange(horizon) * MINUTE.value, n)
@@ -177,8 +199,9 @@ def _relative_inputs(table: pd.DataFrame, spec: FeatureSpec, anchor: np.ndarray,
     return pd.DataFrame(values, columns=names)
 
 
-def relative_values(raw: np.ndarray, columns: list[str], spec: FeatureSpec, anchor: np.ndarray,
-                    scale: np.ndarray) -> tuple[np.ndarray, list[str]]:
+def relative_values(
+    raw: np.ndarray, columns: list[str], spec: FeatureSpec, anchor: np.ndarray, scale: np.ndarray
+) -> tuple[np.ndarray, list[str]]:
     """float32 model inputs [n, k] and their names from the raw feature rows `raw` [n, len(columns)] (float64):
     levels relative to the anchor, spreads relative to the scale, plus the relative level and log rated power."""
     levels, spreads = _level_and_spread_columns(spec, columns)
@@ -208,16 +231,34 @@ def report_data_issues(frame: pd.DataFrame, spec: FeatureSpec, what: str) -> lis
     for row in report.itertuples(index=False):
         if not row.enough_history:
             short.append(row.machine_id)
-            log.warning("%s: machine %s has %d minute(s) of %s history, %d needed: left out", what, row.machine_id,
-                        row.history_minutes, spec.target, spec.min_history)
+            log.warning(
+                "%s: machine %s has %d minute(s) of %s history, %d needed: left out",
+                what,
+                row.machine_id,
+                row.history_minutes,
+                spec.target,
+                spec.min_history,
+            )
         if row.missing_share > 0.05:
-            log.warning("%s: machine %s misses %.0f%% of its %s minutes (gaps are left as NaN inputs and never "
-                        "used as targets)", what, row.machine_id, 100 * row.missing_share, spec.target)
+            log.warning(
+                "%s: machine %s misses %.0f%% of its %s minutes (gaps are left as NaN inputs and never "
+                "used as targets)",
+                what,
+                row.machine_id,
+                100 * row.missing_share,
+                spec.target,
+            )
         stuck = getattr(row, stuck_col, 0)
         if stuck:
-            log.warning("%s: machine %s's %s sensor repeated one value for %d window(s) of %d minutes (looks stuck): "
-                        "those issue times are not used for training", what, row.machine_id, spec.target, stuck,
-                        spec.stuck_window)
+            log.warning(
+                "%s: machine %s's %s sensor repeated one value for %d window(s) of %d minutes (looks stuck): "
+                "those issue times are not used for training",
+                what,
+                row.machine_id,
+                spec.target,
+                stuck,
+                spec.stuck_window,
+            )
     return short
 
 
@@ -231,6 +272,8 @@ def training_frame(frame: pd.DataFrame, spec: FeatureSpec, model: str) -> pd.Dat
     short = report_data_issues(frame, spec, f"{model} fit")
     frame = frame[~frame["machine_id"].isin(short)]
     if frame.empty:
-        raise PowercastError(f"{model}: no machine has the {spec.min_history} minutes of history needed",
-                             "give each machine more history")
+        raise PowercastError(
+            f"{model}: no machine has the {spec.min_history} minutes of history needed",
+            "give each machine more history",
+        )
     return frame

@@ -29,12 +29,15 @@ def check_minute_frame(frame: pd.DataFrame, what: str = "minute frame") -> pd.Da
         raise PowercastError(f"{what} must be a pandas DataFrame, got {type(frame).__name__}")
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
-        raise PowercastError(f"{what} lacks columns {missing}",
-                             "pass one row per machine and minute with machine_id, ts and power")
+        raise PowercastError(
+            f"{what} lacks columns {missing}", "pass one row per machine and minute with machine_id, ts and power"
+        )
     if frame.empty:
         raise PowercastError(f"{what} is empty", "load some history first (powercast features)")
     if not isinstance(frame["ts"].dtype, pd.DatetimeTZDtype):
-        raise PowercastError(f"{what}: ts must be tz-aware UTC timestamps", "convert with pd.to_datetime(..., utc=True)")
+        raise PowercastError(
+            f"{what}: ts must be tz-aware UTC timestamps", "convert with pd.to_datetime(..., utc=True)"
+        )
     if is_sorted_by_machine_and_ts(frame):  # the usual case: spare the duplicate search and the sort
         frame = frame.reset_index(drop=True)
     elif frame.duplicated(["machine_id", "ts"]).any():
@@ -73,19 +76,22 @@ def grids(frame: pd.DataFrame, column: str = "power") -> dict[str, Grid]:
     return out
 
 
-def issue_pairs(grid_by_machine: dict[str, Grid], issue_times: Sequence[pd.Timestamp] | None) -> list[tuple[str, pd.Timestamp]]:
+def issue_pairs(
+    grid_by_machine: dict[str, Grid], issue_times: Sequence[pd.Timestamp] | None
+) -> list[tuple[str, pd.Timestamp]]:
     """(machine, issue time) pairs: every machine at every given time, default the minute after its last bucket."""
     if issue_times is None:
         return [(m, g.end) for m, g in grid_by_machine.items()]
-    times = [pd.Timestamp(t).tz_convert("UTC") if pd.Timestamp(t).tzinfo else pd.Timestamp(t, tz="UTC")
-             for t in issue_times]
+    times = [
+        pd.Timestamp(t).tz_convert("UTC") if pd.Timestamp(t).tzinfo else pd.Timestamp(t, tz="UTC") for t in issue_times
+    ]
     return [(m, t.floor("min")) for m in grid_by_machine for t in times]
 
 
 def last_observed(grid: Grid, pos: int, max_age: int | None = None) -> float:
     """The last non-missing value before position `pos` (NaN when there is none, or it is older than max_age)."""
     lo = 0 if max_age is None else max(0, pos - max_age)
-    window = grid.values[lo:max(pos, 0)]
+    window = grid.values[lo : max(pos, 0)]
     ok = np.flatnonzero(~np.isnan(window))
     return float(window[ok[-1]]) if len(ok) else float("nan")
 
@@ -112,7 +118,7 @@ def future_values(grid: Grid, pos: int, horizon: int) -> np.ndarray:
     out = np.full(horizon, np.nan)
     lo, hi = max(pos, 0), min(pos + horizon, len(grid.values))
     if hi > lo:
-        out[lo - pos:hi - pos] = grid.values[lo:hi]
+        out[lo - pos : hi - pos] = grid.values[lo:hi]
     return out
 
 
@@ -121,8 +127,9 @@ def machine_scales(frame: pd.DataFrame) -> dict[str, float]:
     scales = {}
     for machine, part in frame.groupby("machine_id", sort=True):
         rated = part["rated_power_w"].dropna() if "rated_power_w" in part else pd.Series(dtype=float)
-        scales[str(machine)] = machine_scale(part["power"].to_numpy(float),
-                                             float(rated.iloc[-1]) if len(rated) else float("nan"))
+        scales[str(machine)] = machine_scale(
+            part["power"].to_numpy(float), float(rated.iloc[-1]) if len(rated) else float("nan")
+        )
     return scales
 
 
@@ -150,8 +157,9 @@ def ordered_band(yhat: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.n
     return np.fmin(lo, yhat), yhat, np.fmax(hi, yhat)
 
 
-def forecast_frame(pairs: Iterable[tuple[str, pd.Timestamp]], yhat: np.ndarray, lo: np.ndarray,
-                   hi: np.ndarray) -> pd.DataFrame:
+def forecast_frame(
+    pairs: Iterable[tuple[str, pd.Timestamp]], yhat: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> pd.DataFrame:
     """A forecast frame from per-pair arrays of shape [n, horizon]. The band never crosses the point forecast:
     lo/hi are ordered and widened to include yhat (learned models pass already sorted quantiles)."""
     pairs = list(pairs)
@@ -162,8 +170,15 @@ def forecast_frame(pairs: Iterable[tuple[str, pd.Timestamp]], yhat: np.ndarray, 
     machines = np.repeat([m for m, _ in pairs], horizon)
     issue = pd.DatetimeIndex([t for _, t in pairs]).repeat(horizon)
     steps = np.tile(np.arange(1, horizon + 1), n)
-    out = pd.DataFrame({"machine_id": machines, "issue_ts": issue, "step": steps,
-                        "ts": issue + pd.to_timedelta(steps - 1, unit="min"),
-                        "yhat": stacked[..., 1].ravel(), "yhat_lo": stacked[..., 0].ravel(),
-                        "yhat_hi": stacked[..., 2].ravel()})
+    out = pd.DataFrame(
+        {
+            "machine_id": machines,
+            "issue_ts": issue,
+            "step": steps,
+            "ts": issue + pd.to_timedelta(steps - 1, unit="min"),
+            "yhat": stacked[..., 1].ravel(),
+            "yhat_lo": stacked[..., 0].ravel(),
+            "yhat_hi": stacked[..., 2].ravel(),
+        }
+    )
     return out[FORECAST_COLUMNS]

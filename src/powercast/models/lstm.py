@@ -1,15 +1,14 @@
 """LSTM forecaster in PyTorch Lightning: multi-step quantile output, early stopping, CPU by default.
 
-Inputs per issue: the last `history` minutes of the sensors present (power relative to the last observed value
-and the machine's power scale, other sensors standardised, plus a 0/1 channel for missing power buckets) and
-the derived feature row of the one FeatureSpec (`powercast.models.design`), followed by the known-future inputs of
-every step (the machine's learned load profile at that minute). Targets are relative too, and the
-loss is the pinball loss over all steps and the three quantiles. Training is seeded; early stopping watches a
-time-ordered validation split (the last `validation_share` of issue times) and keeps the best epoch. It runs
-on the GPU when one is present (`accelerator="auto"`), else on the CPU with `num_threads` threads (default 1:
-small LSTM batches gain little from a second thread and lose a lot when the cores are shared). After fit only the plain network (on
-the CPU) and the normalisation constants are kept, so a fitted forecaster pickles without Lightning state.
-"""
+Inputs per issue: the last `history` minutes of the sensors present (power relative to the last observed value and
+the machine's power scale, other sensors standardised, plus a 0/1 channel for missing power buckets) and the derived
+feature row of the one FeatureSpec (`powercast.models.design`), followed by the known-future inputs of every step
+(the machine's learned load profile at that minute). Targets are relative too, and the loss is the pinball loss over
+all steps and the three quantiles. Training is seeded; early stopping watches a time-ordered validation split (the
+last `validation_share` of issue times) and keeps the best epoch. It runs on the GPU when one is present
+(`accelerator="auto"`), else on the CPU with `num_threads` threads (default 1: small LSTM batches gain little from a
+second thread and lose a lot when the cores are shared). After fit only the plain network (on the CPU) and the
+normalisation constants are kept, so a fitted forecaster pickles without Lightning state."""
 
 from __future__ import annotations
 
@@ -39,10 +38,25 @@ class LSTMForecaster(Forecaster):
 
     name = "lstm"
 
-    def __init__(self, spec: FeatureSpec | None = None, history: int = 30, hidden: int = 48, layers: int = 1,
-                 dropout: float = 0.1, max_epochs: int = 15, patience: int = 3, batch_size: int = 256,
-                 lr: float = 3e-3, stride: int = 3, validation_share: float = 0.15, seed: int = 0,
-                 accelerator: str = "auto", num_threads: int | None = 1, horizon: int = HORIZON, quantiles: tuple[float, float] = QUANTILES):
+    def __init__(
+        self,
+        spec: FeatureSpec | None = None,
+        history: int = 30,
+        hidden: int = 48,
+        layers: int = 1,
+        dropout: float = 0.1,
+        max_epochs: int = 15,
+        patience: int = 3,
+        batch_size: int = 256,
+        lr: float = 3e-3,
+        stride: int = 3,
+        validation_share: float = 0.15,
+        seed: int = 0,
+        accelerator: str = "auto",
+        num_threads: int | None = 1,
+        horizon: int = HORIZON,
+        quantiles: tuple[float, float] = QUANTILES,
+    ):
         super().__init__(horizon=horizon, quantiles=quantiles)
         self.spec = spec or FeatureSpec(horizon=horizon)
         if self.spec.horizon != horizon:
@@ -60,13 +74,16 @@ class LSTMForecaster(Forecaster):
         self.scales_ = machine_scales(frame)
         self.channels_ = default_channels(frame, self.spec)
         profile = fit_profile(frame, self.spec, self.scales_)
-        design = build_design(frame, self.spec, self.scales_, stride=self.stride, with_targets=True,
-                              profile=profile, leave_day_out=True)
+        design = build_design(
+            frame, self.spec, self.scales_, stride=self.stride, with_targets=True, profile=profile, leave_day_out=True
+        )
         self.profile_ = profile.compact() if profile is not None else None
         keep = np.isfinite(design.anchor) & ~design.stuck & np.isfinite(design.y).any(axis=1)
         if keep.sum() < 50:
-            raise PowercastError(f"{self.name}: only {int(keep.sum())} usable training issues",
-                                 "give more history (at least a few hours per machine)")
+            raise PowercastError(
+                f"{self.name}: only {int(keep.sum())} usable training issues",
+                "give more history (at least a few hours per machine)",
+            )
         design = _subset(design, keep)
         self.feature_names_ = list(design.X.columns)
         self._fit_normalisation(frame, design)
@@ -106,22 +123,38 @@ class LSTMForecaster(Forecaster):
         features = np.nan_to_num((X - self.feature_mean_) / self.feature_std_).astype(np.float32)
         return sequence, features
 
-    def _train(self, sequence: np.ndarray, features: np.ndarray, target: np.ndarray,
-               train: np.ndarray) -> SequenceQuantileNet:
+    def _train(
+        self, sequence: np.ndarray, features: np.ndarray, target: np.ndarray, train: np.ndarray
+    ) -> SequenceQuantileNet:
         import lightning.pytorch as pl
 
         torch.manual_seed(self.seed)
-        net = SequenceQuantileNet(sequence.shape[-1], features.shape[-1], self.horizon, hidden=self.hidden,
-                                  layers=self.layers, dropout=self.dropout)
+        net = SequenceQuantileNet(
+            sequence.shape[-1],
+            features.shape[-1],
+            self.horizon,
+            hidden=self.hidden,
+            layers=self.layers,
+            dropout=self.dropout,
+        )
         module = QuantileLightning(net, (self.quantiles[0], 0.5, self.quantiles[1]), lr=self.lr)
-        loaders = [self._loader(sequence[rows], features[rows], target[rows], shuffle=shuffle)
-                   for rows, shuffle in ((train, True), (~train, False))]
+        loaders = [
+            self._loader(sequence[rows], features[rows], target[rows], shuffle=shuffle)
+            for rows, shuffle in ((train, True), (~train, False))
+        ]
         threads = torch.get_num_threads()
         with _quiet_lightning():
             trainer = pl.Trainer(
-                max_epochs=self.max_epochs, accelerator=self.accelerator, devices=1, logger=False,
-                enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-                callbacks=[pl.callbacks.EarlyStopping("val_loss", patience=self.patience)], gradient_clip_val=1.0)
+                max_epochs=self.max_epochs,
+                accelerator=self.accelerator,
+                devices=1,
+                logger=False,
+                enable_checkpointing=False,
+                enable_progress_bar=False,
+                enable_model_summary=False,
+                callbacks=[pl.callbacks.EarlyStopping("val_loss", patience=self.patience)],
+                gradient_clip_val=1.0,
+            )
             try:
                 if self.num_threads:
                     torch.set_num_threads(self.num_threads)
@@ -148,32 +181,58 @@ class LSTMForecaster(Forecaster):
             if channel not in frame:
                 frame = frame.assign(**{channel: np.nan})
         scales = {**machine_scales(frame), **self.scales_}
-        design = build_design(frame, self.spec, scales, index=issue_index(frame, issue_times),
-                              profile=getattr(self, "profile_", None))
+        design = build_design(
+            frame, self.spec, scales, index=issue_index(frame, issue_times), profile=getattr(self, "profile_", None)
+        )
         for column in set(self.feature_names_) - set(design.X.columns):
             design.X[column] = np.nan
         sequence, features = self._inputs(frame, design)
         with torch.no_grad(), _threads(self.num_threads):
-            relative = np.concatenate([
-                self.net_(torch.from_numpy(sequence[i:i + 4096]), torch.from_numpy(features[i:i + 4096])).numpy()
-                for i in range(0, len(sequence), 4096)]) if len(sequence) else np.zeros((0, self.horizon, 3))
+            relative = (
+                np.concatenate(
+                    [
+                        self.net_(
+                            torch.from_numpy(sequence[i : i + 4096]), torch.from_numpy(features[i : i + 4096])
+                        ).numpy()
+                        for i in range(0, len(sequence), 4096)
+                    ]
+                )
+                if len(sequence)
+                else np.zeros((0, self.horizon, 3))
+            )
         watts = design.to_watts(relative.astype(np.float64))
         pairs = list(design.index.itertuples(index=False, name=None))
         return forecast_frame(pairs, watts[..., 1], watts[..., 0], watts[..., 2])
 
     def params(self) -> dict:
-        return {**super().params(), "history": self.history, "hidden": self.hidden, "layers": self.layers,
-                "dropout": self.dropout, "max_epochs": self.max_epochs, "patience": self.patience,
-                "batch_size": self.batch_size, "lr": self.lr, "stride": self.stride,
-                "validation_share": self.validation_share, "seed": self.seed,
-                "num_threads": self.num_threads, "spec": self.spec.to_dict()}
+        return {
+            **super().params(),
+            "history": self.history,
+            "hidden": self.hidden,
+            "layers": self.layers,
+            "dropout": self.dropout,
+            "max_epochs": self.max_epochs,
+            "patience": self.patience,
+            "batch_size": self.batch_size,
+            "lr": self.lr,
+            "stride": self.stride,
+            "validation_share": self.validation_share,
+            "seed": self.seed,
+            "num_threads": self.num_threads,
+            "spec": self.spec.to_dict(),
+        }
 
 
 def _subset(design: Design, keep: np.ndarray) -> Design:
-    return Design(index=design.index[keep].reset_index(drop=True), X=design.X[keep].reset_index(drop=True),
-                  anchor=design.anchor[keep], scale=design.scale[keep], stuck=design.stuck[keep],
-                  y=None if design.y is None else design.y[keep],
-                  future=None if design.future is None else design.future[keep])
+    return Design(
+        index=design.index[keep].reset_index(drop=True),
+        X=design.X[keep].reset_index(drop=True),
+        anchor=design.anchor[keep],
+        scale=design.scale[keep],
+        stuck=design.stuck[keep],
+        y=None if design.y is None else design.y[keep],
+        future=None if design.future is None else design.future[keep],
+    )
 
 
 class _threads:

@@ -18,15 +18,25 @@ from torch import nn
 class SequenceQuantileNet(nn.Module):
     """LSTM over the history window + MLP over the feature row -> [batch, horizon, n_quantiles]."""
 
-    def __init__(self, n_channels: int, n_features: int, horizon: int, n_quantiles: int = 3, hidden: int = 48,
-                 layers: int = 1, dropout: float = 0.1):
+    def __init__(
+        self,
+        n_channels: int,
+        n_features: int,
+        horizon: int,
+        n_quantiles: int = 3,
+        hidden: int = 48,
+        layers: int = 1,
+        dropout: float = 0.1,
+    ):
         super().__init__()
         self.horizon, self.n_quantiles = horizon, n_quantiles
-        self.lstm = nn.LSTM(n_channels, hidden, num_layers=layers, batch_first=True,
-                            dropout=dropout if layers > 1 else 0.0)
+        self.lstm = nn.LSTM(
+            n_channels, hidden, num_layers=layers, batch_first=True, dropout=dropout if layers > 1 else 0.0
+        )
         self.features = nn.Sequential(nn.Linear(n_features, hidden), nn.ReLU(), nn.Dropout(dropout))
-        self.head = nn.Sequential(nn.Linear(2 * hidden, 2 * hidden), nn.ReLU(),
-                                  nn.Linear(2 * hidden, horizon * n_quantiles))
+        self.head = nn.Sequential(
+            nn.Linear(2 * hidden, 2 * hidden), nn.ReLU(), nn.Linear(2 * hidden, horizon * n_quantiles)
+        )
 
     def forward(self, sequence: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
         _, (h, _) = self.lstm(sequence)
@@ -47,8 +57,9 @@ def pinball_loss(pred: torch.Tensor, target: torch.Tensor, quantiles: torch.Tens
 class QuantileLightning(pl.LightningModule):
     """Trains a SequenceQuantileNet with Adam; remembers the weights of the best validation epoch."""
 
-    def __init__(self, net: SequenceQuantileNet, quantiles: tuple[float, ...], lr: float = 3e-3,
-                 weight_decay: float = 1e-5):
+    def __init__(
+        self, net: SequenceQuantileNet, quantiles: tuple[float, ...], lr: float = 3e-3, weight_decay: float = 1e-5
+    ):
         super().__init__()
         self.net = net
         self.register_buffer("quantiles", torch.tensor(quantiles, dtype=torch.float32))

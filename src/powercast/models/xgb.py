@@ -1,19 +1,19 @@
 """XGBoost forecaster: direct multi-horizon with the step as a feature, three quantiles in one booster.
 
 Why one booster with the step as a feature rather than one booster per step: what the steps have in common (the
-shift calendar, breaks, the duty-cycle phase, the machine's level) is learned once from all steps, and the
-training cost does not grow with the horizon: each issue contributes `steps_per_issue` rows with randomly drawn
-steps (seeded) instead of all 15. Issues every minute (`stride` 1) with two steps each beat issues every second
-minute with four steps at the same cost (simulator CV: 0.749 against 0.754 of persistence's MAE). Quantile boosting is the expensive part (about three times a squared-error
-booster per round); fifteen per-step boosters cost fifteen times as much for the same number of rounds, which
-is minutes per fit on two cores. The booster uses `reg:quantileerror` with `quantile_alpha = [lo, 0.5, hi]`, so
-one model gives the median and the 10%-90% band; quantiles are sorted so they never cross. Early stopping watches the last `validation_share` of issue times
-(time-ordered, never shuffled). Inputs and targets are relative to the last observed power and the machine's
-power scale (see `powercast.models.design`), which lets one global model serve machines of any size. Each row
-also carries the known-future inputs of its step (the machine's learned load profile at the target minute). A
-machine the profile has not seen gets NaN there and the trees' default branches; `profile_dropout` > 0 blanks a
-seeded share of training rows to train those branches too (off by default: it costs accuracy on known machines).
-"""
+shift calendar, breaks, the duty-cycle phase, the machine's level) is learned once from all steps, and the training
+cost does not grow with the horizon: each issue contributes `steps_per_issue` rows with randomly drawn steps
+(seeded) instead of all 15. Issues every minute (`stride` 1) with two steps each beat issues every second minute
+with four steps at the same cost (simulator CV: 0.749 against 0.754 of persistence's MAE). Quantile boosting is the
+expensive part (about three times a squared-error booster per round); fifteen per-step boosters cost fifteen times
+as much for the same number of rounds, which is minutes per fit on two cores. The booster uses `reg:quantileerror`
+with `quantile_alpha = [lo, 0.5, hi]`, so one model gives the median and the 10%-90% band; quantiles are sorted so
+they never cross. Early stopping watches the last `validation_share` of issue times (time-ordered, never shuffled).
+Inputs and targets are relative to the last observed power and the machine's power scale (see
+`powercast.models.design`), which lets one global model serve machines of any size. Each row also carries the
+known-future inputs of its step (the machine's learned load profile at the target minute). A machine the profile has
+not seen gets NaN there and the trees' default branches; `profile_dropout` > 0 blanks a seeded share of training
+rows to train those branches too (off by default: it costs accuracy on known machines)."""
 
 from __future__ import annotations
 
@@ -29,8 +29,7 @@ from powercast.features.machine import MachineMinutes
 from powercast.features.spec import FeatureSpec
 from powercast.features.windows import issue_index
 from powercast.models.base import HORIZON, QUANTILES, Forecaster
-from powercast.models.design import (FUTURE_COLUMNS, Design, build_design, fit_profile, machine_inputs,
-                                     training_frame)
+from powercast.models.design import FUTURE_COLUMNS, Design, build_design, fit_profile, machine_inputs, training_frame
 from powercast.models.frame import check_minute_frame, forecast_frame, machine_scale, machine_scales
 
 log = logging.getLogger(__name__)
@@ -41,19 +40,39 @@ class XGBoostForecaster(Forecaster):
 
     name = "xgb"
 
-    def __init__(self, spec: FeatureSpec | None = None, n_estimators: int = 200, learning_rate: float = 0.1,
-                 max_depth: int = 7, min_child_weight: float = 5.0, subsample: float = 0.8,
-                 colsample_bytree: float = 0.8, max_bin: int = 64, stride: int = 1, steps_per_issue: int = 2,
-                 early_stopping_rounds: int = 20, profile_dropout: float = 0.0,
-                 validation_share: float = 0.15, n_jobs: int | None = 1, seed: int = 0,
-                 horizon: int = HORIZON, quantiles: tuple[float, float] = QUANTILES):
+    def __init__(
+        self,
+        spec: FeatureSpec | None = None,
+        n_estimators: int = 200,
+        learning_rate: float = 0.1,
+        max_depth: int = 7,
+        min_child_weight: float = 5.0,
+        subsample: float = 0.8,
+        colsample_bytree: float = 0.8,
+        max_bin: int = 64,
+        stride: int = 1,
+        steps_per_issue: int = 2,
+        early_stopping_rounds: int = 20,
+        profile_dropout: float = 0.0,
+        validation_share: float = 0.15,
+        n_jobs: int | None = 1,
+        seed: int = 0,
+        horizon: int = HORIZON,
+        quantiles: tuple[float, float] = QUANTILES,
+    ):
         super().__init__(horizon=horizon, quantiles=quantiles)
         self.spec = spec or FeatureSpec(horizon=horizon)
         if self.spec.horizon != horizon:
             raise ValueError(f"spec.horizon {self.spec.horizon} differs from horizon {horizon}")
-        self.booster_params = dict(n_estimators=n_estimators, learning_rate=learning_rate, max_depth=max_depth,
-                                   min_child_weight=min_child_weight, subsample=subsample,
-                                   colsample_bytree=colsample_bytree, max_bin=max_bin)
+        self.booster_params = dict(
+            n_estimators=n_estimators,
+            learning_rate=learning_rate,
+            max_depth=max_depth,
+            min_child_weight=min_child_weight,
+            subsample=subsample,
+            colsample_bytree=colsample_bytree,
+            max_bin=max_bin,
+        )
         self.stride = stride
         self.steps_per_issue = min(steps_per_issue, horizon)
         self.early_stopping_rounds = early_stopping_rounds
@@ -66,13 +85,16 @@ class XGBoostForecaster(Forecaster):
         frame = training_frame(frame, self.spec, self.name)
         self.scales_ = machine_scales(frame)
         profile = fit_profile(frame, self.spec, self.scales_)
-        design = build_design(frame, self.spec, self.scales_, stride=self.stride, with_targets=True,
-                              profile=profile, leave_day_out=True)
+        design = build_design(
+            frame, self.spec, self.scales_, stride=self.stride, with_targets=True, profile=profile, leave_day_out=True
+        )
         self.profile_ = profile.compact() if profile is not None else None
         usable = np.isfinite(design.anchor) & ~design.stuck
         if usable.sum() < 50:
-            raise PowercastError(f"{self.name}: only {int(usable.sum())} usable training issues",
-                                 "give more history (at least a few hours per machine)")
+            raise PowercastError(
+                f"{self.name}: only {int(usable.sum())} usable training issues",
+                "give more history (at least a few hours per machine)",
+            )
         rows, steps = _sample_steps(len(design.X), self.horizon, self.steps_per_issue, self.seed)
         X = _with_step(design.X.iloc[rows], steps, _future_rows(design, rows, steps, self.profile_dropout, self.seed))
         self.feature_names_ = list(X.columns)
@@ -81,9 +103,14 @@ class XGBoostForecaster(Forecaster):
         ok = usable[rows] & np.isfinite(target)
         train, valid = ok & in_train, ok & ~in_train
         self.booster_ = xgb.XGBRegressor(
-            objective="reg:quantileerror", quantile_alpha=np.array([self.quantiles[0], 0.5, self.quantiles[1]]),
-            tree_method="hist", n_jobs=self.n_jobs, random_state=self.seed,
-            early_stopping_rounds=self.early_stopping_rounds if valid.any() else None, **self.booster_params)
+            objective="reg:quantileerror",
+            quantile_alpha=np.array([self.quantiles[0], 0.5, self.quantiles[1]]),
+            tree_method="hist",
+            n_jobs=self.n_jobs,
+            random_state=self.seed,
+            early_stopping_rounds=self.early_stopping_rounds if valid.any() else None,
+            **self.booster_params,
+        )
         eval_set = [(X[valid], target[valid])] if valid.any() else None
         self.booster_.fit(X[train], target[train], eval_set=eval_set, verbose=False)
         return self
@@ -93,11 +120,13 @@ class XGBoostForecaster(Forecaster):
             raise PowercastError(f"{self.name} is not fitted", "call fit(frame) first")
         frame = check_minute_frame(frame)
         scales = {**machine_scales(frame), **self.scales_}
-        design = build_design(frame, self.spec, scales, index=issue_index(frame, issue_times),
-                              profile=getattr(self, "profile_", None))
+        design = build_design(
+            frame, self.spec, scales, index=issue_index(frame, issue_times), profile=getattr(self, "profile_", None)
+        )
         n = len(design.X)
-        X = _step_matrix(design.X.to_numpy(np.float32), list(design.X.columns), self.feature_names_, self.horizon,
-                         design.future)
+        X = _step_matrix(
+            design.X.to_numpy(np.float32), list(design.X.columns), self.feature_names_, self.horizon, design.future
+        )
         relative = self.booster_.predict(X, validate_features=False).reshape(n, self.horizon, 3)
         watts = design.to_watts(np.sort(relative, axis=-1))
         _warn_unanchored(self.name, design.index["machine_id"].to_numpy(), design.anchor, design.stuck)
@@ -119,11 +148,17 @@ class XGBoostForecaster(Forecaster):
         return pd.Timestamp(inputs.issue_ns, tz="UTC"), inputs.to_watts(np.sort(relative, axis=-1))[0]
 
     def params(self) -> dict:
-        return {**super().params(), **self.booster_params, "stride": self.stride,
-                "steps_per_issue": self.steps_per_issue,
-                "early_stopping_rounds": self.early_stopping_rounds, "profile_dropout": self.profile_dropout,
-                "validation_share": self.validation_share,
-                "seed": self.seed, "spec": self.spec.to_dict()}
+        return {
+            **super().params(),
+            **self.booster_params,
+            "stride": self.stride,
+            "steps_per_issue": self.steps_per_issue,
+            "early_stopping_rounds": self.early_stopping_rounds,
+            "profile_dropout": self.profile_dropout,
+            "validation_share": self.validation_share,
+            "seed": self.seed,
+            "spec": self.spec.to_dict(),
+        }
 
 
 def _sample_steps(n: int, horizon: int, per_issue: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -133,8 +168,9 @@ def _sample_steps(n: int, horizon: int, per_issue: int, seed: int) -> tuple[np.n
     return np.repeat(np.arange(n), per_issue), steps.ravel()
 
 
-def _future_rows(design: Design, rows: np.ndarray, steps: np.ndarray, dropout: float = 0.0,
-                 seed: int = 0) -> np.ndarray | None:
+def _future_rows(
+    design: Design, rows: np.ndarray, steps: np.ndarray, dropout: float = 0.0, seed: int = 0
+) -> np.ndarray | None:
     """Each (issue row, step)'s known-future inputs; with `dropout`, a seeded share of rows gets NaN so the trees
     learn what to do for a machine the profile has not seen."""
     if design.future is None:
@@ -154,8 +190,9 @@ def _with_step(X: pd.DataFrame, steps: np.ndarray, future: np.ndarray | None = N
     return out
 
 
-def _step_matrix(X: np.ndarray, names: list[str], feature_names: list[str], horizon: int,
-                 future: np.ndarray | None = None) -> np.ndarray:
+def _step_matrix(
+    X: np.ndarray, names: list[str], feature_names: list[str], horizon: int, future: np.ndarray | None = None
+) -> np.ndarray:
     """float32 inputs [n * horizon, features] in the booster's column order from the issues' inputs X [n, k]
     (columns `names`): each issue's row once per step 1..horizon, with the step in its column and that step's
     known-future inputs (`future` [n, horizon, k]). A feature absent from X (a sensor present at fit time only)
@@ -186,9 +223,16 @@ def _warn_unanchored(name: str, machine_ids: np.ndarray, anchor: np.ndarray, stu
     missing = ~np.isfinite(anchor)
     if missing.any():
         machines = sorted(set(machine_ids[missing]))
-        log.warning("%s: no power reading in the hour before %d issue time(s) of %s: those forecasts are NaN",
-                    name, int(missing.sum()), ", ".join(machines))
+        log.warning(
+            "%s: no power reading in the hour before %d issue time(s) of %s: those forecasts are NaN",
+            name,
+            int(missing.sum()),
+            ", ".join(machines),
+        )
     if stuck.any():
         machines = sorted(set(machine_ids[stuck]))
-        log.warning("%s: the power sensor of %s repeats one value (looks stuck): forecasts start from that value",
-                    name, ", ".join(machines))
+        log.warning(
+            "%s: the power sensor of %s repeats one value (looks stuck): forecasts start from that value",
+            name,
+            ", ".join(machines),
+        )

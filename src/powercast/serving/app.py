@@ -2,7 +2,8 @@
 
 OpenAPI page at `/docs`. `POST /forecast` takes the readings as a list of objects or as parallel arrays
 (`powercast.serving.forecast_request`); a request for one machine is scored on that machine's arrays
-(`ForecasterModel.score_machine`, the same forecast without building frames), several machines as a frame. Errors: too little recent data or unreadable readings -> 422 with the
+(`ForecasterModel.score_machine`, the same forecast without building frames), several machines as a frame.
+Errors: too little recent data or unreadable readings -> 422 with the
 machines and reasons; no champion registered (or registry down before the first load) -> 503 with the reason.
 """
 
@@ -64,20 +65,44 @@ def machine_forecasts(forecast: pd.DataFrame, model_name: str, model_version: st
     starts = [i for i in range(len(forecast)) if i == 0 or (machines[i], issues[i]) != (machines[i - 1], issues[i - 1])]
     out = []
     for start, stop in zip(starts, [*starts[1:], len(forecast)]):
-        points = [ForecastPoint(step=int(steps[i]), ts=times[i], yhat=float(yhat[i]), yhat_lo=_opt(lo[i]),
-                                yhat_hi=_opt(hi[i])) for i in range(start, stop)]
-        out.append(MachineForecast(machine_id=machines[start], issue_ts=issues[start], model_name=model_name,
-                                   model_version=str(model_version), points=points))
+        points = [
+            ForecastPoint(
+                step=int(steps[i]), ts=times[i], yhat=float(yhat[i]), yhat_lo=_opt(lo[i]), yhat_hi=_opt(hi[i])
+            )
+            for i in range(start, stop)
+        ]
+        out.append(
+            MachineForecast(
+                machine_id=machines[start],
+                issue_ts=issues[start],
+                model_name=model_name,
+                model_version=str(model_version),
+                points=points,
+            )
+        )
     return out
 
 
 def machine_forecast(score: MachineScore, model_name: str, model_version: str) -> MachineForecast:
     """The MachineForecast of one machine's score (the same document `machine_forecasts` gives)."""
     times = [score.issue_ts + pd.Timedelta(minutes=i) for i in range(len(score.yhat))]
-    points = [ForecastPoint(step=i + 1, ts=times[i], yhat=float(score.yhat[i]), yhat_lo=_opt(score.yhat_lo[i]),
-                            yhat_hi=_opt(score.yhat_hi[i])) for i in range(len(score.yhat))]
-    return MachineForecast(machine_id=score.machine_id, issue_ts=score.issue_ts, model_name=model_name,
-                           model_version=str(model_version), points=points)
+    points = [
+        ForecastPoint(
+            step=i + 1,
+            ts=times[i],
+            yhat=float(score.yhat[i]),
+            yhat_lo=_opt(score.yhat_lo[i]),
+            yhat_hi=_opt(score.yhat_hi[i]),
+        )
+        for i in range(len(score.yhat))
+    ]
+    return MachineForecast(
+        machine_id=score.machine_id,
+        issue_ts=score.issue_ts,
+        model_name=model_name,
+        model_version=str(model_version),
+        points=points,
+    )
 
 
 def _opt(value: float) -> float | None:
@@ -86,10 +111,22 @@ def _opt(value: float) -> float | None:
 
 def health_of(loaded, last) -> Health:
     """The health document of a service serving `loaded`, whose last fleet round was `last` (or None)."""
-    return Health(status="ok", model_name=loaded.name, model_version=loaded.version, loaded_at=loaded.loaded_at,
-                  last_fleet_run=None if last is None else {
-                      "issue_ts": last.issue_ts.isoformat(), "machines": last.machines, "rows": last.forecast_rows,
-                      "model_version": last.model_version, "seconds": round(last.seconds, 3), "error": last.error})
+    return Health(
+        status="ok",
+        model_name=loaded.name,
+        model_version=loaded.version,
+        loaded_at=loaded.loaded_at,
+        last_fleet_run=None
+        if last is None
+        else {
+            "issue_ts": last.issue_ts.isoformat(),
+            "machines": last.machines,
+            "rows": last.forecast_rows,
+            "model_version": last.model_version,
+            "seconds": round(last.seconds, 3),
+            "error": last.error,
+        },
+    )
 
 
 def _add_error_handlers(app: FastAPI) -> None:
@@ -106,8 +143,13 @@ def _add_error_handlers(app: FastAPI) -> None:
         return JSONResponse(status_code=422, content={"detail": str(exc)})
 
 
-def create_app(holder: ChampionHolder, database_url: str | None = None, *, poll_s: float | None = 10.0,
-               fleet_every_minute: bool = False) -> FastAPI:
+def create_app(
+    holder: ChampionHolder,
+    database_url: str | None = None,
+    *,
+    poll_s: float | None = 10.0,
+    fleet_every_minute: bool = False,
+) -> FastAPI:
     """The API around `holder`. With `poll_s` the alias is re-checked that often; with `fleet_every_minute`
     (needs `database_url`) every active machine is forecast at each minute and stored."""
     scheduler = FleetScheduler(database_url, holder) if (fleet_every_minute and database_url) else None
@@ -129,12 +171,17 @@ def create_app(holder: ChampionHolder, database_url: str | None = None, *, poll_
             scheduler.stop()
         gc.unfreeze()  # hand everything back to the collector, so that shutdown frees it
 
-    app = FastAPI(title="powercast forecasting service", version="1",
-                  description=f"Power forecasts {HORIZON} one-minute steps ahead, point and 10%-90% band, "
-                              "from the champion model of the MLflow registry.", lifespan=lifespan)
+    app = FastAPI(
+        title="powercast forecasting service",
+        version="1",
+        description=f"Power forecasts {HORIZON} one-minute steps ahead, point and 10%-90% band, "
+        "from the champion model of the MLflow registry.",
+        lifespan=lifespan,
+    )
     app.state.holder, app.state.scheduler = holder, scheduler
 
     _add_error_handlers(app)
+
     @app.get("/health", response_model=Health, responses={503: {"description": "no model to serve"}})
     def health():
         try:
@@ -142,8 +189,11 @@ def create_app(holder: ChampionHolder, database_url: str | None = None, *, poll_
         except NoModel as exc:
             return JSONResponse(status_code=503, content=Health(status="no_model", reason=str(exc)).model_dump())
 
-    @app.post("/forecast", response_model=ForecastResponse,
-              responses={422: {"description": "too little recent data"}, 503: {"description": "no model"}})
+    @app.post(
+        "/forecast",
+        response_model=ForecastResponse,
+        responses={422: {"description": "too little recent data"}, 503: {"description": "no model"}},
+    )
     def forecast(request: ForecastRequest) -> Response:
         """Forecast each machine in the readings from the minute after its last reading."""
         loaded = holder.current
@@ -159,8 +209,11 @@ def create_app(holder: ChampionHolder, database_url: str | None = None, *, poll_
         # already validated: serialise it directly instead of letting FastAPI dump, re-validate and encode it
         return Response(response.model_dump_json(), media_type="application/json")
 
-    @app.get("/forecasts/{machine_id}", response_model=MachineForecast,
-             responses={404: {"description": "no forecast stored for this machine"}})
+    @app.get(
+        "/forecasts/{machine_id}",
+        response_model=MachineForecast,
+        responses={404: {"description": "no forecast stored for this machine"}},
+    )
     def stored_forecast(machine_id: str) -> MachineForecast:
         """The latest forecast the service issued and stored for one machine."""
         if database_url is None:

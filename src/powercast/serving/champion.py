@@ -71,8 +71,10 @@ class ChampionHolder:
                 log.warning("champion refresh failed: %s", self._reason)
                 return False
             if version is None:
-                self._reason = (f"no version of {REGISTERED_MODEL} holds the alias '{CHAMPION_ALIAS}' "
-                                "(train and promote a model first)")
+                self._reason = (
+                    f"no version of {REGISTERED_MODEL} holds the alias '{CHAMPION_ALIAS}' "
+                    "(train and promote a model first)"
+                )
                 return False
             if self._current is not None and self._current.version == version:
                 return False
@@ -89,6 +91,7 @@ class ChampionHolder:
 
     def start_polling(self, interval_s: float) -> None:
         """Refresh every `interval_s` seconds in a daemon thread until `stop()`."""
+
         def loop() -> None:
             while not self._stop.wait(interval_s):
                 self.refresh()

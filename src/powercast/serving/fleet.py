@@ -45,8 +45,14 @@ def score_fleet(conn, holder: ChampionHolder, issue_ts: pd.Timestamp) -> FleetRu
     written = store.write_forecasts(conn, result.forecast, loaded.name, loaded.version)
     if result.skipped:
         log.info("skipped %d machine(s) short of history: %s", len(result.skipped), ", ".join(result.skipped))
-    return FleetRun(issue_ts, loaded.version, len(machines) - len(result.skipped), written, result.skipped,
-                    time.perf_counter() - started)
+    return FleetRun(
+        issue_ts,
+        loaded.version,
+        len(machines) - len(result.skipped),
+        written,
+        result.skipped,
+        time.perf_counter() - started,
+    )
 
 
 class FleetScheduler:
@@ -82,9 +88,15 @@ class FleetScheduler:
         def loop() -> None:
             while self._sleep_to_next_minute():
                 run = self.run_once()
-                log.info("fleet forecast %s: %d machines, %d rows, model %s, %.2f s%s", run.issue_ts,
-                         run.machines, run.forecast_rows, run.model_version, run.seconds,
-                         f" ({run.error})" if run.error else "")
+                log.info(
+                    "fleet forecast %s: %d machines, %d rows, model %s, %.2f s%s",
+                    run.issue_ts,
+                    run.machines,
+                    run.forecast_rows,
+                    run.model_version,
+                    run.seconds,
+                    f" ({run.error})" if run.error else "",
+                )
 
         self._thread = threading.Thread(target=loop, name="fleet-scheduler", daemon=True)
         self._thread.start()

@@ -12,13 +12,13 @@ microsecond pydantic parses, instead of a per-object pandas conversion.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, NotRequired
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field, model_validator
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
 
 from powercast.features.machine import MachineReadings
 
@@ -56,10 +56,13 @@ class ReadingColumns(BaseModel):
 
 class ForecastRequest(BaseModel):
     readings: list[Reading] | None = Field(
-        None, description="Recent readings (long format) of one or more machines; at least the model's history "
-                          "window of power readings each")
+        None,
+        description="Recent readings (long format) of one or more machines; at least the model's history "
+        "window of power readings each",
+    )
     columns: ReadingColumns | None = Field(
-        None, description="The same readings as parallel arrays (instead of `readings`; quicker to parse)")
+        None, description="The same readings as parallel arrays (instead of `readings`; quicker to parse)"
+    )
 
     @model_validator(mode="after")
     def _one_shape(self) -> ForecastRequest:
@@ -80,8 +83,14 @@ def readings_frame(request: ForecastRequest) -> pd.DataFrame:
 
 
 def _frame(data: dict[str, list | None]) -> pd.DataFrame:
-    frame = pd.DataFrame({"machine_id": data["machine_id"], "sensor": data["sensor"],
-                          "ts": utc_timestamps(data["ts"]), "value": np.asarray(data["value"], dtype=float)})
+    frame = pd.DataFrame(
+        {
+            "machine_id": data["machine_id"],
+            "sensor": data["sensor"],
+            "ts": utc_timestamps(data["ts"]),
+            "value": np.asarray(data["value"], dtype=float),
+        }
+    )
     for name in ATTRIBUTES:
         values = data.get(name)
         if values is not None and any(v is not None for v in values):
@@ -101,10 +110,17 @@ def machine_readings(request: ForecastRequest) -> MachineReadings | None:
     machines = set(data["machine_id"])
     if len(machines) != 1:
         return None
-    attributes = {name: values if values is not None and any(v is not None for v in values) else None
-                  for name, values in ((name, data[name]) for name in ATTRIBUTES)}
-    return MachineReadings(machines.pop(), np.asarray(data["sensor"], dtype=object), utc_nanoseconds(data["ts"]),
-                           np.asarray(data["value"], dtype=float), **attributes)
+    attributes = {
+        name: values if values is not None and any(v is not None for v in values) else None
+        for name, values in ((name, data[name]) for name in ATTRIBUTES)
+    }
+    return MachineReadings(
+        machines.pop(),
+        np.asarray(data["sensor"], dtype=object),
+        utc_nanoseconds(data["ts"]),
+        np.asarray(data["value"], dtype=float),
+        **attributes,
+    )
 
 
 def utc_timestamps(stamps: list[datetime]) -> pd.DatetimeIndex:
@@ -117,6 +133,9 @@ def utc_nanoseconds(stamps: list[datetime]) -> np.ndarray:
 
     `timestamp()` is exact to well under half a microsecond for any date within a century or two of 1970, so
     rounding recovers the microsecond pydantic parsed."""
-    seconds = np.fromiter(((t if t.tzinfo else t.replace(tzinfo=timezone.utc)).timestamp() for t in stamps),
-                          dtype=float, count=len(stamps))
+    seconds = np.fromiter(
+        ((t if t.tzinfo else t.replace(tzinfo=UTC)).timestamp() for t in stamps),
+        dtype=float,
+        count=len(stamps),
+    )
     return np.round(seconds * 1e6).astype(np.int64) * 1000

@@ -1,13 +1,12 @@
 """The registered model: a fitted forecaster and its feature spec behind MLflow's pyfunc interface.
 
 Input is raw recent readings in long format (`machine_id`, `sensor`, `ts` as ISO 8601 text with a zone, `value`;
-optional per-row machine attributes `machine_type`, `rated_power_w`), the same shape the `readings` table and meter exports have. The
-wrapper turns them into the minute frame with the features package's own aggregation (one code path for
-training and scoring), checks that every machine has enough recent history, and returns the forecast frame
-(`powercast.models.base.FORECAST_COLUMNS`) for the minute after each machine's last reading. `score_machine` is
-the same for one machine's readings given as arrays (the service's single-machine requests): the same steps on
-numpy arrays instead of frames, equal to `score` bit for bit.
-"""
+optional per-row machine attributes `machine_type`, `rated_power_w`), the same shape the `readings` table and meter
+exports have. The wrapper turns them into the minute frame with the features package's own aggregation (one code
+path for training and scoring), checks that every machine has enough recent history, and returns the forecast frame
+(`powercast.models.base.FORECAST_COLUMNS`) for the minute after each machine's last reading. `score_machine` is the
+same for one machine's readings given as arrays (the service's single-machine requests): the same steps on numpy
+arrays instead of frames, equal to `score` bit for bit."""
 
 from __future__ import annotations
 
@@ -37,8 +36,10 @@ class InsufficientHistory(PowercastError):
     def __init__(self, shortfalls: dict[str, str]):
         self.shortfalls = shortfalls
         listed = "; ".join(f"{m}: {why}" for m, why in sorted(shortfalls.items()))
-        super().__init__(f"too little recent data to forecast ({listed})",
-                         "send at least the last minutes of power readings the model needs")
+        super().__init__(
+            f"too little recent data to forecast ({listed})",
+            "send at least the last minutes of power readings the model needs",
+        )
 
 
 class BadReadings(PowercastError):
@@ -64,20 +65,31 @@ class MachineScore:
 
 
 def input_schema() -> Schema:
-    return Schema([
-        # ts as ISO 8601 text with a zone, as in the reading events: MLflow's datetime type is zone-naive only
-        ColSpec("string", "machine_id"), ColSpec("string", "sensor"), ColSpec("string", "ts"),
-        ColSpec("double", "value"),
-        ColSpec("string", "machine_type", required=False), ColSpec("double", "rated_power_w", required=False),
-    ])
+    return Schema(
+        [
+            # ts as ISO 8601 text with a zone, as in the reading events: MLflow's datetime type is zone-naive only
+            ColSpec("string", "machine_id"),
+            ColSpec("string", "sensor"),
+            ColSpec("string", "ts"),
+            ColSpec("double", "value"),
+            ColSpec("string", "machine_type", required=False),
+            ColSpec("double", "rated_power_w", required=False),
+        ]
+    )
 
 
 def output_schema() -> Schema:
-    return Schema([
-        ColSpec("string", "machine_id"), ColSpec("string", "issue_ts"), ColSpec("long", "step"),
-        ColSpec("string", "ts"), ColSpec("double", "yhat"), ColSpec("double", "yhat_lo"),
-        ColSpec("double", "yhat_hi"),
-    ])
+    return Schema(
+        [
+            ColSpec("string", "machine_id"),
+            ColSpec("string", "issue_ts"),
+            ColSpec("long", "step"),
+            ColSpec("string", "ts"),
+            ColSpec("double", "yhat"),
+            ColSpec("double", "yhat_lo"),
+            ColSpec("double", "yhat_hi"),
+        ]
+    )
 
 
 def signature() -> ModelSignature:
@@ -88,15 +100,18 @@ def normalize_readings(readings: pd.DataFrame) -> pd.DataFrame:
     """Typed long readings (UTC timestamps, float values); BadReadings on missing columns or bad values."""
     missing = [c for c in READING_COLUMNS if c not in readings.columns]
     if missing:
-        raise BadReadings(f"readings lack column(s) {', '.join(missing)}",
-                          "send long-format rows with machine_id, sensor, ts, value")
+        raise BadReadings(
+            f"readings lack column(s) {', '.join(missing)}", "send long-format rows with machine_id, sensor, ts, value"
+        )
     out = readings.copy()
     try:
         out["ts"] = to_utc(out["ts"])
         out["value"] = pd.to_numeric(out["value"]).astype(float)
     except (ValueError, TypeError) as exc:
-        raise BadReadings(f"readings hold an unreadable ts or value ({exc})",
-                          "send ISO 8601 timestamps with a zone and numeric values") from exc
+        raise BadReadings(
+            f"readings hold an unreadable ts or value ({exc})",
+            "send ISO 8601 timestamps with a zone and numeric values",
+        ) from exc
     out["machine_id"] = out["machine_id"].astype(str)
     out["sensor"] = out["sensor"].astype(str)
     out = out[np.isfinite(out["value"])]
@@ -144,8 +159,10 @@ def history_shortfalls(frame: pd.DataFrame, needed_minutes: int) -> dict[str, st
     window = pd.Timedelta(minutes=needed_minutes).value
     counted = (ns > last[codes] - window) & frame["power"].notna().to_numpy()[known]
     have = np.bincount(codes, weights=counted, minlength=len(machines)).astype(int)
-    return {str(machines[i]): f"{have[i]} of the last {needed_minutes} one-minute power buckets present, "
-                              f"{required} needed" for i in np.flatnonzero(have < required)}
+    return {
+        str(machines[i]): f"{have[i]} of the last {needed_minutes} one-minute power buckets present, {required} needed"
+        for i in np.flatnonzero(have < required)
+    }
 
 
 def machine_shortfall(minutes: MachineMinutes, needed_minutes: int) -> str | None:
@@ -162,8 +179,7 @@ def machine_shortfall(minutes: MachineMinutes, needed_minutes: int) -> str | Non
 class ForecasterModel(mlflow.pyfunc.PythonModel):
     """pyfunc wrapper: raw recent readings in, forecast frame out."""
 
-    def __init__(self, forecaster, spec: dict, min_history: int, model_name: str,
-                 machines: pd.DataFrame | None = None):
+    def __init__(self, forecaster, spec: dict, min_history: int, model_name: str, machines: pd.DataFrame | None = None):
         self.forecaster = forecaster
         self.spec = spec
         self.min_history = int(min_history)
@@ -183,8 +199,10 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
         try:
             forecast = self.forecaster.predict(frame)
         except KeyError as exc:  # a feature the model was trained with cannot be built from this input
-            raise BadReadings(f"the model needs inputs these readings do not provide ({exc})",
-                              "send machine_type and rated_power_w for machines the model has not seen") from exc
+            raise BadReadings(
+                f"the model needs inputs these readings do not provide ({exc})",
+                "send machine_type and rated_power_w for machines the model has not seen",
+            ) from exc
         return ScoringResult(forecast[FORECAST_COLUMNS].reset_index(drop=True), shortfalls)
 
     def score_machine(self, readings: MachineReadings) -> MachineScore:
@@ -195,8 +213,9 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
         if not (finite & (np.asarray(readings.sensor, dtype=object) == "power")).any():
             raise BadReadings("readings hold no power values", "include rows with sensor 'power'")
         attributes = self._machine_attributes(readings, finite)
-        minutes = machine_minutes(readings, attributes.get("machine_type"),
-                                  attributes.get("rated_power_w", float("nan")))
+        minutes = machine_minutes(
+            readings, attributes.get("machine_type"), attributes.get("rated_power_w", float("nan"))
+        )
         shortfall = machine_shortfall(minutes, self.min_history)
         if shortfall:
             raise InsufficientHistory({readings.machine_id: shortfall})
@@ -207,10 +226,15 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
                 return MachineScore(readings.machine_id, issue_ts, yhat, lo, hi)
             forecast = self.forecaster.predict(minutes.to_frame(tuple(attributes))).sort_values("step")
         except KeyError as exc:  # a feature the model was trained with cannot be built from this input
-            raise BadReadings(f"the model needs inputs these readings do not provide ({exc})",
-                              "send machine_type and rated_power_w for machines the model has not seen") from exc
-        return MachineScore(readings.machine_id, forecast["issue_ts"].iloc[0],
-                            *(forecast[c].to_numpy(float) for c in ("yhat", "yhat_lo", "yhat_hi")))
+            raise BadReadings(
+                f"the model needs inputs these readings do not provide ({exc})",
+                "send machine_type and rated_power_w for machines the model has not seen",
+            ) from exc
+        return MachineScore(
+            readings.machine_id,
+            forecast["issue_ts"].iloc[0],
+            *(forecast[c].to_numpy(float) for c in ("yhat", "yhat_lo", "yhat_hi")),
+        )
 
     def _machine_attributes(self, readings: MachineReadings, finite: np.ndarray) -> dict[str, object]:
         """The attributes `minute_frame` gives the machine: the first value sent with a finite reading, else the
@@ -237,8 +261,9 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
     def predict(self, context, model_input, params=None):  # noqa: D401 - MLflow's signature
         """MLflow entry point: long readings -> forecast frame with ISO 8601 times (InsufficientHistory when short)."""
         forecast = self.score(pd.DataFrame(model_input)).forecast
-        return forecast.assign(issue_ts=forecast["issue_ts"].map(pd.Timestamp.isoformat),
-                               ts=forecast["ts"].map(pd.Timestamp.isoformat))
+        return forecast.assign(
+            issue_ts=forecast["issue_ts"].map(pd.Timestamp.isoformat), ts=forecast["ts"].map(pd.Timestamp.isoformat)
+        )
 
 
 def required_minutes(spec) -> int:

@@ -25,9 +25,15 @@ from powercast.stream.events import SENSORS
 
 KINDS = ("overheating", "bearing_wear", "power_spike", "stuck_sensor", "dropout", "malformed")
 DEFAULT_MAGNITUDE = {"overheating": 25.0, "bearing_wear": 4.0, "power_spike": 0.8}
-DURATION_MINUTES = {"overheating": (15, 60), "bearing_wear": (120, 720), "power_spike": (1, 5),
-                    "stuck_sensor": (10, 60), "dropout": (1, 20), "malformed": (5, 30)}
-MALFORMED_SHARE = 0.2       # share of a malformed episode's steps that carry a broken event
+DURATION_MINUTES = {
+    "overheating": (15, 60),
+    "bearing_wear": (120, 720),
+    "power_spike": (1, 5),
+    "stuck_sensor": (10, 60),
+    "dropout": (1, 20),
+    "malformed": (5, 30),
+}
+MALFORMED_SHARE = 0.2  # share of a malformed episode's steps that carry a broken event
 SPIKE_SHARE = 0.25
 
 
@@ -40,7 +46,7 @@ class Anomaly:
     start_step: int
     steps: int
     magnitude: float | None = None
-    sensor: str | None = None          # the stuck sensor; None lets the episode pick one
+    sensor: str | None = None  # the stuck sensor; None lets the episode pick one
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -81,7 +87,7 @@ def scheduled_anomalies(machine_indices: list[int], day: int, seed: int, rate: f
 class BlockEffects:
     """What anomalies did to one block besides changing values: missing readings and broken events."""
 
-    present: np.ndarray                                            # (machines, steps, sensors) bool
+    present: np.ndarray  # (machines, steps, sensors) bool
     malformed: list[tuple[int, int, int, int]] = field(default_factory=list)  # (row, step pos, sensor, kind seed)
 
 
@@ -89,8 +95,8 @@ class AnomalyApplier:
     """Applies episodes to blocks of readings; remembers the values stuck sensors hold across blocks."""
 
     def __init__(self, rows: dict[int, int], rated: np.ndarray, thermal_tau_s: np.ndarray, seed: int, interval_s: int):
-        self.rows = rows                # machine index -> row in the block
-        self.rated = rated              # (machines,)
+        self.rows = rows  # machine index -> row in the block
+        self.rated = rated  # (machines,)
         self.thermal_tau_s = thermal_tau_s
         self.seed = seed
         self.interval_s = interval_s
@@ -106,7 +112,7 @@ class AnomalyApplier:
         """Distort `values` (machines, steps, sensors) in place for every episode overlapping `steps`."""
         effects = BlockEffects(np.ones(values.shape, dtype=bool))
         first, last = int(steps[0]), int(steps[-1])
-        order = {kind: i for i, kind in enumerate(KINDS)}   # physics first, then stuck values, then gaps
+        order = {kind: i for i, kind in enumerate(KINDS)}  # physics first, then stuck values, then gaps
         for a in sorted(anomalies, key=lambda a: (order[a.kind], a.start_step, a.machine_index)):
             if a.machine_index not in self.rows or a.start_step > last or self.reach(a) <= first:
                 continue
@@ -160,4 +166,3 @@ class AnomalyApplier:
         pos, rel = self._window(a, steps)
         for p, r in zip(pos[broken[rel]], rel[broken[rel]]):
             effects.malformed.append((row, int(p), int(sensors[r]), int(kind_seeds[r])))
-

@@ -88,12 +88,15 @@ class ControlDir:
         """Queue a request for the running simulator; refuses when none runs or the machine is not in its fleet."""
         info = self.running()
         if info is None:
-            raise PowercastError(f"no simulator is running on {self.root}",
-                                 "start one with `powercast simulate` (same POWERCAST_DATA_DIR)")
+            raise PowercastError(
+                f"no simulator is running on {self.root}",
+                "start one with `powercast simulate` (same POWERCAST_DATA_DIR)",
+            )
         if req.machine_id not in info["machines"]:
             shown = ", ".join(info["machines"][:3]) + (", ..." if len(info["machines"]) > 3 else "")
-            raise PowercastError(f"machine {req.machine_id!r} is not in the running fleet ({shown})",
-                                 "pick one of its machine ids")
+            raise PowercastError(
+                f"machine {req.machine_id!r} is not in the running fleet ({shown})", "pick one of its machine ids"
+            )
         self.inbox.mkdir(parents=True, exist_ok=True)
         path = self.inbox / f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.json"
         _write_atomically(path, asdict(req))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -35,8 +35,13 @@ def uuid_strings(id_bytes: np.ndarray) -> np.ndarray:
 
 def _templates(machine_id: str) -> list[tuple[bytes, bytes]]:
     """Per sensor: the bytes between event_id and value, and between value and ts."""
-    return [(f'", "machine_id": "{machine_id}", "sensor": "{sensor}", "value": '.encode(),
-             f', "unit": "{SENSOR_UNITS[sensor]}", "ts": "'.encode()) for sensor in SENSORS]
+    return [
+        (
+            f'", "machine_id": "{machine_id}", "sensor": "{sensor}", "value": '.encode(),
+            f', "unit": "{SENSOR_UNITS[sensor]}", "ts": "'.encode(),
+        )
+        for sensor in SENSORS
+    ]
 
 
 _HEAD = f'{{"schema_version": {SCHEMA_VERSION}, "event_id": "'.encode()
@@ -70,7 +75,7 @@ def encode_block(block: Block) -> Iterator[tuple[bytes, bytes]]:
             for s in range(n_sensors):
                 if row_present[s]:
                     middle, unit = row_templates[s]
-                    yield key, b"".join((_HEAD, ids[at:at + 36], middle, repr(row_values[s]).encode(), unit, ts_b))
+                    yield key, b"".join((_HEAD, ids[at : at + 36], middle, repr(row_values[s]).encode(), unit, ts_b))
                 at += 36
             for sensor, kind_seed in broken.get((pos, row), ()):
                 yield key, broken_event(block, row, pos, sensor, kind_seed)
@@ -80,7 +85,7 @@ def broken_event(block: Block, row: int, pos: int, sensor: int, kind_seed: int) 
     """A malformed event built from the reading at (row, pos, sensor); the kind is drawn from `kind_seed`."""
     rng = np.random.default_rng(kind_seed)
     kind = MALFORMATIONS[int(rng.integers(len(MALFORMATIONS)))]
-    ts = datetime.fromtimestamp(int(block.steps[pos]) * block.interval_s, tz=timezone.utc)
+    ts = datetime.fromtimestamp(int(block.steps[pos]) * block.interval_s, tz=UTC)
     value = float(np.round(block.values[row, pos, sensor], DECIMALS[SENSORS[sensor]]))
     event_id = uuid.UUID(bytes=rng.bytes(16), version=4)
     valid = encode_event(block.machines[row].machine_id, SENSORS[sensor], value, ts, event_id=event_id)

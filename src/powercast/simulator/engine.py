@@ -10,7 +10,7 @@ one first runs a few unseen hours to warm the filters up.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -20,8 +20,8 @@ from powercast.simulator.physics import NOISE_CHANNELS, FilterState, SensorModel
 from powercast.simulator.schedule import DAY_S, planned_load
 from powercast.stream.events import SENSORS
 
-NOISE_BLOCK = 360        # steps drawn together from one generator per machine
-WARMUP_S = 3 * 3600      # longer than five thermal time constants of the slowest machine
+NOISE_BLOCK = 360  # steps drawn together from one generator per machine
+WARMUP_S = 3 * 3600  # longer than five thermal time constants of the slowest machine
 
 
 @dataclass
@@ -29,11 +29,11 @@ class Block:
     """Readings of every machine for consecutive steps, before encoding."""
 
     machines: list[Machine]
-    steps: np.ndarray            # (steps,) int64, step k is at k × interval_s
+    steps: np.ndarray  # (steps,) int64, step k is at k × interval_s
     interval_s: int
-    values: np.ndarray           # (machines, steps, sensors) in `SENSORS` order
-    present: np.ndarray          # (machines, steps, sensors) False where a reading dropped out
-    event_ids: np.ndarray        # (machines, steps, sensors, 16) uint8, the bytes of each reading's UUID
+    values: np.ndarray  # (machines, steps, sensors) in `SENSORS` order
+    present: np.ndarray  # (machines, steps, sensors) False where a reading dropped out
+    event_ids: np.ndarray  # (machines, steps, sensors, 16) uint8, the bytes of each reading's UUID
     malformed: list[tuple[int, int, int, int]]  # (row, step position, sensor, kind seed) of broken events
 
     @property
@@ -41,13 +41,20 @@ class Block:
         return int(self.present.sum())
 
     def timestamps(self) -> list[datetime]:
-        return [datetime.fromtimestamp(int(k) * self.interval_s, tz=timezone.utc) for k in self.steps]
+        return [datetime.fromtimestamp(int(k) * self.interval_s, tz=UTC) for k in self.steps]
 
     def slice(self, first: int, last: int) -> Block:
         """The steps at positions first <= p < last, as a block of their own."""
         broken = [(row, pos - first, sensor, seed) for row, pos, sensor, seed in self.malformed if first <= pos < last]
-        return Block(self.machines, self.steps[first:last], self.interval_s, self.values[:, first:last],
-                     self.present[:, first:last], self.event_ids[:, first:last], broken)
+        return Block(
+            self.machines,
+            self.steps[first:last],
+            self.interval_s,
+            self.values[:, first:last],
+            self.present[:, first:last],
+            self.event_ids[:, first:last],
+            broken,
+        )
 
     def series(self, sensor: str) -> np.ndarray:
         """(machines, steps) values of one sensor, NaN where missing."""
@@ -142,7 +149,8 @@ class FleetSimulator:
             if day not in self._day_anomalies:
                 indices = [m.index for m in self.machines]
                 self._day_anomalies = {d: v for d, v in self._day_anomalies.items() if d >= day - 2}
-                self._day_anomalies[day] = scheduled_anomalies(indices, day, self.seed, self.anomaly_rate,
-                                                               self.interval_s)
+                self._day_anomalies[day] = scheduled_anomalies(
+                    indices, day, self.seed, self.anomaly_rate, self.interval_s
+                )
             found += self._day_anomalies[day]
         return found

@@ -7,8 +7,17 @@ import json
 import numpy as np
 
 WRONG_UNITS = {"temperature": "°F", "vibration": "g", "pressure": "psi", "power": "kW"}
-MALFORMATIONS = ("bad_json", "missing_field", "wrong_unit", "non_finite", "wrong_type", "unknown_sensor",
-                 "future_ts", "bad_version", "not_an_object")
+MALFORMATIONS = (
+    "bad_json",
+    "missing_field",
+    "wrong_unit",
+    "non_finite",
+    "wrong_type",
+    "unknown_sensor",
+    "future_ts",
+    "bad_version",
+    "not_an_object",
+)
 REQUIRED_FIELDS = ("schema_version", "event_id", "machine_id", "sensor", "value", "unit", "ts")
 
 
@@ -30,7 +39,7 @@ def malform(valid: bytes, kind: str, rng: np.random.Generator) -> bytes:
     elif kind == "unknown_sensor":
         event["sensor"] = "humidity"
     elif kind == "future_ts":
-        event["ts"] = "2999" + event["ts"][4:]     # a gateway clock centuries ahead
+        event["ts"] = "2999" + event["ts"][4:]  # a gateway clock centuries ahead
     elif kind == "bad_version":
         event["schema_version"] = 2
     else:

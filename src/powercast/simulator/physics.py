@@ -22,11 +22,11 @@ from powercast.simulator.fleet import Machine
 from powercast.stream.events import SENSORS
 
 TEMPERATURE, VIBRATION, PRESSURE, POWER = (SENSORS.index(s) for s in ("temperature", "vibration", "pressure", "power"))
-NOISE_CHANNELS = 5          # load fluctuation, power, temperature, vibration, pressure
-FLUCTUATION_TAU_S = 240.0   # correlation time of the load fluctuation
-FLUCTUATION_SIGMA = 0.06    # its stationary standard deviation, relative to load
+NOISE_CHANNELS = 5  # load fluctuation, power, temperature, vibration, pressure
+FLUCTUATION_TAU_S = 240.0  # correlation time of the load fluctuation
+FLUCTUATION_SIGMA = 0.06  # its stationary standard deviation, relative to load
 PRESSURE_TAU_S = 60.0
-MAX_LOAD = 1.15             # machines can briefly run above their rating
+MAX_LOAD = 1.15  # machines can briefly run above their rating
 
 
 def first_order(x: np.ndarray, pole: float | np.ndarray, gain: float | np.ndarray, prev: np.ndarray) -> np.ndarray:
@@ -61,8 +61,8 @@ class FilterState:
     """The memory of the filters at the last simulated step (one value per machine)."""
 
     fluctuation: np.ndarray
-    temperature: np.ndarray      # noise-free temperature
-    pressure_load: np.ndarray    # lagged load driving pressure
+    temperature: np.ndarray  # noise-free temperature
+    pressure_load: np.ndarray  # lagged load driving pressure
 
 
 class SensorModel:
@@ -88,7 +88,10 @@ class SensorModel:
     def steady_state(self, load: np.ndarray, t0: float) -> FilterState:
         """Filter state of machines that have run at `load` (one value per machine) for a long time."""
         power = self.power(load[:, None], np.zeros((len(load), 1)))
-        temp = ambient_temperature(self.machines, np.array([t0]))[:, 0] + self.temp_rise[:, 0] * power[:, 0] / self.rated[:, 0]
+        temp = (
+            ambient_temperature(self.machines, np.array([t0]))[:, 0]
+            + self.temp_rise[:, 0] * power[:, 0] / self.rated[:, 0]
+        )
         return FilterState(np.zeros(len(load)), temp, load.copy())
 
     def power(self, effective_load: np.ndarray, noise: np.ndarray) -> np.ndarray:
@@ -97,7 +100,7 @@ class SensorModel:
 
     def readings(self, planned: np.ndarray, t: np.ndarray, noise: np.ndarray, state: FilterState) -> np.ndarray:
         """Readings (machines, steps, sensors) for planned load (machines, steps); advances `state` in place."""
-        innovation_scale = FLUCTUATION_SIGMA * np.sqrt(1 - self.fluct_pole ** 2)
+        innovation_scale = FLUCTUATION_SIGMA * np.sqrt(1 - self.fluct_pole**2)
         fluct = first_order(noise[..., 0], self.fluct_pole, innovation_scale, state.fluctuation)
         effective = np.clip(planned * (1 + fluct), 0.0, MAX_LOAD)
         power = self.power(effective, noise[..., 1])
@@ -116,7 +119,7 @@ class SensorModel:
         out = np.empty((*planned.shape, len(SENSORS)))
         out[..., POWER] = power
         out[..., TEMPERATURE] = temperature + 0.15 * noise[..., 2]
-        vibration = self.vib_idle + self.vib_gain * effective ** 1.5 + bearing_wear(self.machines, t)
+        vibration = self.vib_idle + self.vib_gain * effective**1.5 + bearing_wear(self.machines, t)
         out[..., VIBRATION] = vibration * (1 + 0.03 * noise[..., 3])
         pressure = self.p_idle + (self.p_full - self.p_idle) * pressure_load
         out[..., PRESSURE] = pressure + 0.01 * self.p_full * noise[..., 4]

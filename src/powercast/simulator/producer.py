@@ -32,8 +32,10 @@ def default_compression() -> str | None:
 
 
 def _unreachable(bootstrap: str, exc: Exception) -> PowercastError:
-    return PowercastError(f"cannot reach Kafka at {bootstrap} ({exc})",
-                          "start it with `powercast kafka start`, or fix POWERCAST_KAFKA_BOOTSTRAP_SERVERS")
+    return PowercastError(
+        f"cannot reach Kafka at {bootstrap} ({exc})",
+        "start it with `powercast kafka start`, or fix POWERCAST_KAFKA_BOOTSTRAP_SERVERS",
+    )
 
 
 class KafkaPythonProducer:
@@ -48,8 +50,13 @@ class KafkaPythonProducer:
             compression = default_compression()
         try:
             self._producer = KafkaProducer(
-                bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=LINGER_MS,
-                batch_size=BATCH_BYTES, compression_type=compression, metrics_enabled=False,
+                bootstrap_servers=bootstrap,
+                acks="all",
+                enable_idempotence=True,
+                linger_ms=LINGER_MS,
+                batch_size=BATCH_BYTES,
+                compression_type=compression,
+                metrics_enabled=False,
                 bootstrap_timeout_ms=10_000,
             )
             partitions = sorted(self._producer.partitions_for(topic))
@@ -74,8 +81,9 @@ class KafkaPythonProducer:
     def flush(self, timeout: float | None = None) -> None:
         self._producer.flush(timeout=timeout)
         if self._errors:
-            raise PowercastError(f"Kafka refused {len(self._errors)} record(s): {self._errors[0]}",
-                                 "check the broker's log")
+            raise PowercastError(
+                f"Kafka refused {len(self._errors)} record(s): {self._errors[0]}", "check the broker's log"
+            )
 
     def close(self) -> None:
         self._producer.close()
@@ -90,13 +98,21 @@ class ConfluentProducer:
         if compression == "auto":
             compression = default_compression()
         self._errors: list[str] = []
-        self._producer = Producer({
-            "bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True,
-            "linger.ms": LINGER_MS, "batch.size": 1_000_000, "queue.buffering.max.messages": 1_000_000,
-            "compression.type": compression or "none",
-            "partitioner": "murmur2_random", "delivery.report.only.error": True,
-            "on_delivery": self._on_delivery, "error_cb": lambda err: log.warning("kafka: %s", err),
-        })
+        self._producer = Producer(
+            {
+                "bootstrap.servers": bootstrap,
+                "acks": "all",
+                "enable.idempotence": True,
+                "linger.ms": LINGER_MS,
+                "batch.size": 1_000_000,
+                "queue.buffering.max.messages": 1_000_000,
+                "compression.type": compression or "none",
+                "partitioner": "murmur2_random",
+                "delivery.report.only.error": True,
+                "on_delivery": self._on_delivery,
+                "error_cb": lambda err: log.warning("kafka: %s", err),
+            }
+        )
         try:
             self._producer.list_topics(topic, timeout=10)
         except KafkaException as exc:
@@ -120,14 +136,15 @@ class ConfluentProducer:
         if left:
             raise PowercastError(f"{left} record(s) were not delivered in time", "check that Kafka is up")
         if self._errors:
-            raise PowercastError(f"Kafka refused {len(self._errors)} record(s): {self._errors[0]}",
-                                 "check the broker's log")
+            raise PowercastError(
+                f"Kafka refused {len(self._errors)} record(s): {self._errors[0]}", "check the broker's log"
+            )
 
     def close(self) -> None:
         try:
             self.flush()
         finally:
-            self._producer = None     # librdkafka shuts down when the last reference goes
+            self._producer = None  # librdkafka shuts down when the last reference goes
 
 
 def open_producer(kind: str, bootstrap: str, topic: str) -> ReadingProducer:

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from tqdm import tqdm
 
@@ -30,19 +30,19 @@ from powercast.simulator.producer import ReadingProducer, open_producer
 from powercast.stream.events import SENSORS
 
 log = logging.getLogger(__name__)
-MAX_READINGS_PER_BLOCK = 2_000_000   # readings simulated at once (bounds memory)
-READINGS_PER_SEND = 20_000           # readings sent between two looks at the stop flag
+MAX_READINGS_PER_BLOCK = 2_000_000  # readings simulated at once (bounds memory)
+READINGS_PER_SEND = 20_000  # readings sent between two looks at the stop flag
 
 
 @dataclass
 class PublishStats:
     """What a publishing run produced."""
 
-    readings: int = 0          # valid reading events
-    malformed: int = 0         # deliberately broken events (anomaly `malformed`)
+    readings: int = 0  # valid reading events
+    malformed: int = 0  # deliberately broken events (anomaly `malformed`)
     steps: int = 0
     seconds: float = 0.0
-    next_step: int | None = None   # the first step not yet published
+    next_step: int | None = None  # the first step not yet published
     started: float = field(default_factory=time.perf_counter, repr=False)
 
     @property
@@ -69,17 +69,25 @@ def step_range(start: datetime, end: datetime, interval_s: int) -> tuple[int, in
     return math.ceil(start.timestamp() / interval_s), math.ceil(end.timestamp() / interval_s)
 
 
-def make_simulator(machines: int | list[Machine], *, seed: int, interval_s: int, anomaly_rate: float,
-                   anomalies: Iterable[Anomaly] = ()) -> FleetSimulator:
+def make_simulator(
+    machines: int | list[Machine], *, seed: int, interval_s: int, anomaly_rate: float, anomalies: Iterable[Anomaly] = ()
+) -> FleetSimulator:
     sim = FleetSimulator(as_fleet(machines, seed), seed=seed, interval_s=interval_s, anomaly_rate=anomaly_rate)
     for anomaly in anomalies:
         sim.inject(anomaly)
     return sim
 
 
-def generate_events(machines: int | list[Machine], start: datetime, end: datetime, *, seed: int = 42,
-                    interval_s: int = 10, anomaly_rate: float = 0.0,
-                    anomalies: Iterable[Anomaly] = ()) -> Iterator[tuple[bytes, bytes]]:
+def generate_events(
+    machines: int | list[Machine],
+    start: datetime,
+    end: datetime,
+    *,
+    seed: int = 42,
+    interval_s: int = 10,
+    anomaly_rate: float = 0.0,
+    anomalies: Iterable[Anomaly] = (),
+) -> Iterator[tuple[bytes, bytes]]:
     """Encoded `(key, value)` records for every reading with start <= ts < end, in time order.
 
     `machines` is a fleet size or a list from `build_fleet`; `anomalies` are episodes added to those the
@@ -93,14 +101,27 @@ def generate_events(machines: int | list[Machine], start: datetime, end: datetim
         yield from encode_block(sim.block(a, min(a + size, last)))
 
 
-def publish_steps(sim: FleetSimulator, producer: ReadingProducer, first: int, last: int, *,
-                  progress: bool = False, stop: threading.Event | None = None) -> PublishStats:
+def publish_steps(
+    sim: FleetSimulator,
+    producer: ReadingProducer,
+    first: int,
+    last: int,
+    *,
+    progress: bool = False,
+    stop: threading.Event | None = None,
+) -> PublishStats:
     """Publish steps first <= k < last; stops early (between slices) when `stop` is set. Does not flush."""
     stats = PublishStats(next_step=first)
     per_step = len(sim.machines) * len(SENSORS)
     size, send_size = chunk_steps(len(sim.machines)), chunk_steps(len(sim.machines), READINGS_PER_SEND)
-    with tqdm(total=(last - first) * per_step, unit=" readings", unit_scale=True, disable=not progress,
-              desc="publishing", smoothing=0.1) as bar:
+    with tqdm(
+        total=(last - first) * per_step,
+        unit=" readings",
+        unit_scale=True,
+        disable=not progress,
+        desc="publishing",
+        smoothing=0.1,
+    ) as bar:
         for a in range(first, last, size):
             block = sim.block(a, min(a + size, last))
             for p in range(0, len(block.steps), send_size):
@@ -122,10 +143,20 @@ def _finish(stats: PublishStats) -> PublishStats:
     return stats
 
 
-def backfill(settings: Settings, machines: int | list[Machine], start: datetime, end: datetime, *,
-             seed: int = 42, interval_s: int = 10, anomaly_rate: float = 0.0, anomalies: Iterable[Anomaly] = (),
-             producer: str = "kafka-python", progress: bool = False,
-             stop: threading.Event | None = None) -> PublishStats:
+def backfill(
+    settings: Settings,
+    machines: int | list[Machine],
+    start: datetime,
+    end: datetime,
+    *,
+    seed: int = 42,
+    interval_s: int = 10,
+    anomaly_rate: float = 0.0,
+    anomalies: Iterable[Anomaly] = (),
+    producer: str = "kafka-python",
+    progress: bool = False,
+    stop: threading.Event | None = None,
+) -> PublishStats:
     """Publish every reading with start <= ts < end to the readings topic as fast as the broker takes them.
 
     Returns the counts once every record is acknowledged (acks=all). `producer` is `kafka-python` or
@@ -151,8 +182,15 @@ def to_anomaly(sim: FleetSimulator, req: InjectionRequest, start_step: int) -> A
     return Anomaly(index, req.kind, start_step, steps, magnitude=req.magnitude, sensor=req.sensor)
 
 
-def run_live(sim: FleetSimulator, producer: ReadingProducer, start_step: int, stop: threading.Event, *,
-             control: ControlDir | None = None, clock=time.time) -> PublishStats:
+def run_live(
+    sim: FleetSimulator,
+    producer: ReadingProducer,
+    start_step: int,
+    stop: threading.Event,
+    *,
+    control: ControlDir | None = None,
+    clock=time.time,
+) -> PublishStats:
     """Publish step after step as real time passes, until `stop` is set; flushes before returning.
 
     A `start_step` in the past is caught up first as fast as possible (with a progress bar when it is long).
@@ -169,8 +207,9 @@ def run_live(sim: FleetSimulator, producer: ReadingProducer, start_step: int, st
                 log.info("injected %s on %s for %s min", req.kind, req.machine_id, req.minutes)
         if next_step <= now_step:
             backlog = now_step + 1 - next_step
-            stats = publish_steps(sim, producer, next_step, now_step + 1, stop=stop,
-                                  progress=backlog > chunk_steps(len(sim.machines)))
+            stats = publish_steps(
+                sim, producer, next_step, now_step + 1, stop=stop, progress=backlog > chunk_steps(len(sim.machines))
+            )
             producer.flush()
             total.readings += stats.readings
             total.malformed += stats.malformed
@@ -183,4 +222,4 @@ def run_live(sim: FleetSimulator, producer: ReadingProducer, start_step: int, st
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

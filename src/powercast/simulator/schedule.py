@@ -18,16 +18,22 @@ import numpy as np
 from powercast.simulator.fleet import MACHINE_TYPES, Machine
 
 DAY_S = 86_400
-EPOCH_WEEKDAY = 3          # 1970-01-01 was a Thursday (Monday = 0)
-EDGE_RAMP_S = 180          # machines spin up and down over three minutes around shifts and breaks
+EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
+EDGE_RAMP_S = 180  # machines spin up and down over three minutes around shifts and breaks
 MAX_JOBS_PER_DAY = 160
 
 # Production hours per weekday (Monday = 0) and breaks, in hours of the UTC day.
 SHIFTS: dict[str, dict[int, tuple[tuple[float, float], ...]]] = {
     "day_shift": {d: ((7.0, 16.0),) for d in range(5)},
     "two_shift": {d: ((6.0, 22.0),) for d in range(5)},
-    "three_shift": {0: ((6.0, 24.0),), 1: ((0.0, 24.0),), 2: ((0.0, 24.0),), 3: ((0.0, 24.0),),
-                    4: ((0.0, 24.0),), 5: ((0.0, 6.0),)},
+    "three_shift": {
+        0: ((6.0, 24.0),),
+        1: ((0.0, 24.0),),
+        2: ((0.0, 24.0),),
+        3: ((0.0, 24.0),),
+        4: ((0.0, 24.0),),
+        5: ((0.0, 6.0),),
+    },
 }
 BREAKS: dict[str, tuple[tuple[float, float], ...]] = {
     "day_shift": ((9.5, 9.75), (12.0, 12.5)),
@@ -63,7 +69,7 @@ def envelope_breakpoints(segments: list[tuple[float, float]]) -> tuple[np.ndarra
     running_at_midnight = bool(segments) and segments[0][0] <= 0
     xs, ys = [0.0], [1.0 if running_at_midnight else 0.0]
     for a, b in segments:
-        up = 0.0 if a <= 0 else EDGE_RAMP_S          # a shift running through midnight has no edge there
+        up = 0.0 if a <= 0 else EDGE_RAMP_S  # a shift running through midnight has no edge there
         down = 0.0 if b >= DAY_S else EDGE_RAMP_S
         xs += [a, a + up, b - down, b]
         ys += [0.0 if up else 1.0, 1.0, 1.0, 0.0 if down else 1.0]

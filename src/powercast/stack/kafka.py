@@ -83,8 +83,9 @@ class KafkaBroker:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.paths = KafkaPaths(settings.resolved_data_dir / "kafka", settings.resolved_cache_dir,
-                                settings.kafka_version)
+        self.paths = KafkaPaths(
+            settings.resolved_data_dir / "kafka", settings.resolved_cache_dir, settings.kafka_version
+        )
 
     # provisioning -----------------------------------------------------------------------------------------
     def provision(self) -> Path:
@@ -97,9 +98,18 @@ class KafkaBroker:
         pom = self.paths.cache / f"kafka-{self.settings.kafka_version}-pom.xml"
         pom.write_text(POM.format(version=self.settings.kafka_version))
         result = subprocess.run(
-            [mvn, "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
-             f"-DoutputDirectory={self.paths.libs}", "-DincludeScope=runtime"],
-            capture_output=True, text=True,
+            [
+                mvn,
+                "-q",
+                "-B",
+                "-f",
+                str(pom),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={self.paths.libs}",
+                "-DincludeScope=runtime",
+            ],
+            capture_output=True,
+            text=True,
         )
         if result.returncode != 0:
             last = (result.stdout + result.stderr).strip().splitlines()[-3:]
@@ -113,29 +123,33 @@ class KafkaBroker:
     def write_config(self) -> None:
         s = self.settings
         self.paths.root.mkdir(parents=True, exist_ok=True)
-        self.paths.config.write_text("\n".join([
-            "process.roles=broker,controller",
-            "node.id=1",
-            f"controller.quorum.voters=1@{s.kafka_host}:{s.kafka_controller_port}",
-            f"listeners=PLAINTEXT://{s.kafka_host}:{s.kafka_port},CONTROLLER://{s.kafka_host}:{s.kafka_controller_port}",
-            f"advertised.listeners=PLAINTEXT://{s.kafka_host}:{s.kafka_port}",
-            "controller.listener.names=CONTROLLER",
-            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-            "inter.broker.listener.name=PLAINTEXT",
-            f"log.dirs={self.paths.logs_dir}",
-            "num.partitions=1",
-            "auto.create.topics.enable=false",
-            "offsets.topic.replication.factor=1",
-            "offsets.topic.num.partitions=6",
-            "transaction.state.log.replication.factor=1",
-            "transaction.state.log.min.isr=1",
-            "share.coordinator.state.topic.replication.factor=1",
-            "share.coordinator.state.topic.min.isr=1",
-            "group.initial.rebalance.delay.ms=0",
-            "log.retention.hours=-1",
-            "log.retention.bytes=-1",
-            "",
-        ]))
+        self.paths.config.write_text(
+            "\n".join(
+                [
+                    "process.roles=broker,controller",
+                    "node.id=1",
+                    f"controller.quorum.voters=1@{s.kafka_host}:{s.kafka_controller_port}",
+                    f"listeners=PLAINTEXT://{s.kafka_host}:{s.kafka_port},CONTROLLER://{s.kafka_host}:{s.kafka_controller_port}",
+                    f"advertised.listeners=PLAINTEXT://{s.kafka_host}:{s.kafka_port}",
+                    "controller.listener.names=CONTROLLER",
+                    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                    "inter.broker.listener.name=PLAINTEXT",
+                    f"log.dirs={self.paths.logs_dir}",
+                    "num.partitions=1",
+                    "auto.create.topics.enable=false",
+                    "offsets.topic.replication.factor=1",
+                    "offsets.topic.num.partitions=6",
+                    "transaction.state.log.replication.factor=1",
+                    "transaction.state.log.min.isr=1",
+                    "share.coordinator.state.topic.replication.factor=1",
+                    "share.coordinator.state.topic.min.isr=1",
+                    "group.initial.rebalance.delay.ms=0",
+                    "log.retention.hours=-1",
+                    "log.retention.bytes=-1",
+                    "",
+                ]
+            )
+        )
         self.paths.log4j.write_text(LOG4J2)
 
     def _java_args(self, main_class: str, *args: str) -> list[str]:
@@ -146,11 +160,17 @@ class KafkaBroker:
             return
         cluster_id = _kafka_uuid()
         result = subprocess.run(
-            [java, *self._java_args("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(self.paths.config))],
-            capture_output=True, text=True,
+            [
+                java,
+                *self._java_args("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(self.paths.config)),
+            ],
+            capture_output=True,
+            text=True,
         )
         if result.returncode != 0:
-            raise PowercastError("formatting Kafka's KRaft storage failed", (result.stdout + result.stderr).strip()[-300:])
+            raise PowercastError(
+                "formatting Kafka's KRaft storage failed", (result.stdout + result.stderr).strip()[-300:]
+            )
 
     # lifecycle --------------------------------------------------------------------------------------------
     def pid(self) -> int | None:
@@ -183,8 +203,11 @@ class KafkaBroker:
         cmd += self._java_args("kafka.Kafka", str(self.paths.config))
         proc = process.start_detached(cmd, log_file=self.paths.log_file, pid_file=self.paths.pid_file)
         process.wait_until(
-            lambda: broker_answers(s.bootstrap_servers), timeout=timeout, what="Kafka broker",
-            alive=lambda: proc.poll() is None, log_file=self.paths.log_file,
+            lambda: broker_answers(s.bootstrap_servers),
+            timeout=timeout,
+            what="Kafka broker",
+            alive=lambda: proc.poll() is None,
+            log_file=self.paths.log_file,
         )
         return s.bootstrap_servers
 
@@ -207,4 +230,3 @@ def broker_answers(bootstrap: str, timeout: float = 2.0) -> bool:
     except Exception:
         return False
     return bool(metadata.brokers)
-

@@ -70,7 +70,9 @@ def _mlflow_executable() -> str:
     beside = Path(sys.executable).with_name("mlflow")
     found = str(beside) if beside.exists() else shutil.which("mlflow")
     if not found:
-        raise PowercastError("the `mlflow` command was not found", "install the project's dependencies (make bootstrap)")
+        raise PowercastError(
+            "the `mlflow` command was not found", "install the project's dependencies (make bootstrap)"
+        )
     return found
 
 
@@ -90,10 +92,18 @@ class MlflowServer:
 
     def command(self) -> list[str]:
         return [
-            _mlflow_executable(), "server",
-            "--backend-store-uri", backend_store_uri(self.settings),
-            "--artifacts-destination", str(self.paths.artifacts),
-            "--host", MLFLOW_HOST, "--port", str(self.settings.mlflow_port), "--workers", "1",
+            _mlflow_executable(),
+            "server",
+            "--backend-store-uri",
+            backend_store_uri(self.settings),
+            "--artifacts-destination",
+            str(self.paths.artifacts),
+            "--host",
+            MLFLOW_HOST,
+            "--port",
+            str(self.settings.mlflow_port),
+            "--workers",
+            "1",
         ]
 
     def start(self, timeout: float = 120.0) -> str:
@@ -107,7 +117,8 @@ class MlflowServer:
         if pid is not None:
             if not server_answers(self.uri, timeout=10):
                 raise PowercastError(
-                    f"an MLflow server from {self.paths.pid_file.parent} runs (pid {pid}) but does not answer at {self.uri}",
+                    f"an MLflow server from {self.paths.pid_file.parent} runs (pid {pid}) "
+                    f"but does not answer at {self.uri}",
                     "run `powercast mlflow stop`, then start again",
                 )
             return self.uri
@@ -115,10 +126,16 @@ class MlflowServer:
         ensure_database(_admin_url(self.settings), MLFLOW_DATABASE)
         self.paths.artifacts.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-        proc = process.start_detached(self.command(), log_file=self.paths.log_file, pid_file=self.paths.pid_file,
-                                      env=env)
-        process.wait_until(lambda: server_answers(self.uri), timeout=timeout, what="MLflow server",
-                           alive=lambda: proc.poll() is None, log_file=self.paths.log_file)
+        proc = process.start_detached(
+            self.command(), log_file=self.paths.log_file, pid_file=self.paths.pid_file, env=env
+        )
+        process.wait_until(
+            lambda: server_answers(self.uri),
+            timeout=timeout,
+            what="MLflow server",
+            alive=lambda: proc.poll() is None,
+            log_file=self.paths.log_file,
+        )
         return self.uri
 
     def stop(self, timeout: float = 30.0) -> bool:

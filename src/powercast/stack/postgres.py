@@ -68,8 +68,9 @@ class EmbeddedPostgres:
     def running(self) -> bool:
         if not (self.pgdata / "PG_VERSION").exists():
             return False
-        result = subprocess.run([_bin("pg_ctl"), "-D", str(self.pgdata), "status"], capture_output=True,
-                                **self._run_as())
+        result = subprocess.run(
+            [_bin("pg_ctl"), "-D", str(self.pgdata), "status"], capture_output=True, **self._run_as()
+        )
         return result.returncode == 0
 
     def start(self) -> str:
@@ -83,11 +84,15 @@ class EmbeddedPostgres:
             run_as = self._run_as()
             self._prepare_dirs(run_as)
             if not (self.pgdata / "PG_VERSION").exists():
-                self._pg("initdb", ["-D", str(self.pgdata), "--auth=trust", "--encoding=UTF8", "-U", "postgres"], run_as)
-            options = (f"-h {s.postgres_host} -p {s.postgres_port} -c unix_socket_directories='' "
-                       "-c max_connections=200")
-            self._pg("pg_ctl", ["-D", str(self.pgdata), "-l", str(self.log_file), "-o", options, "-w", "-t", "60",
-                                "start"], run_as)
+                self._pg(
+                    "initdb", ["-D", str(self.pgdata), "--auth=trust", "--encoding=UTF8", "-U", "postgres"], run_as
+                )
+            options = f"-h {s.postgres_host} -p {s.postgres_port} -c unix_socket_directories='' -c max_connections=200"
+            self._pg(
+                "pg_ctl",
+                ["-D", str(self.pgdata), "-l", str(self.log_file), "-o", options, "-w", "-t", "60", "start"],
+                run_as,
+            )
         for database in DATABASES:
             ensure_database(self.settings.embedded_database_url("postgres"), database)
         return self.url

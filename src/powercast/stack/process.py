@@ -59,14 +59,20 @@ def read_pid(pid_file: Path) -> int | None:
     return None
 
 
-def start_detached(cmd: list[str], *, log_file: Path, pid_file: Path, env: dict[str, str] | None = None,
-                   cwd: Path | None = None) -> subprocess.Popen:
+def start_detached(
+    cmd: list[str], *, log_file: Path, pid_file: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.Popen:
     """Start `cmd` in a session of its own (so a stop reaches its children), logging to `log_file`."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "ab") as log:
         proc = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=env, cwd=cwd, start_new_session=True,
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
         )
     pid_file.write_text(str(proc.pid))
     return proc
@@ -133,8 +139,14 @@ def _reap(pid: int) -> None:
         pass
 
 
-def wait_until(check: Callable[[], bool], *, timeout: float, what: str,
-               alive: Callable[[], bool] | None = None, log_file: Path | None = None) -> None:
+def wait_until(
+    check: Callable[[], bool],
+    *,
+    timeout: float,
+    what: str,
+    alive: Callable[[], bool] | None = None,
+    log_file: Path | None = None,
+) -> None:
     """Poll `check` until it holds; fail with the log's tail if `alive` says the process died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

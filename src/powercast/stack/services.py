@@ -56,10 +56,17 @@ class Supervisor:
         env = {**os.environ, **self.settings_env(), **service.env}
         proc = process.start_detached(
             [sys.executable, "-m", "powercast", *service.args],
-            log_file=self.log_file(service.name), pid_file=self.run_dir / f"{service.name}.pid", env=env,
+            log_file=self.log_file(service.name),
+            pid_file=self.run_dir / f"{service.name}.pid",
+            env=env,
         )
-        process.wait_until(service.ready or (lambda: True), timeout=timeout, what=service.name,
-                           alive=lambda: proc.poll() is None, log_file=self.log_file(service.name))
+        process.wait_until(
+            service.ready or (lambda: True),
+            timeout=timeout,
+            what=service.name,
+            alive=lambda: proc.poll() is None,
+            log_file=self.log_file(service.name),
+        )
         return proc.pid
 
     def stop(self, name: str, timeout: float = 30.0) -> bool:
@@ -72,6 +79,7 @@ class Supervisor:
             if value is None:
                 continue
             key = {"database_url": "DATABASE_URL", "mlflow_tracking_uri": "MLFLOW_TRACKING_URI"}.get(
-                name, f"POWERCAST_{name.upper()}")
+                name, f"POWERCAST_{name.upper()}"
+            )
             env[key] = str(value)
         return env

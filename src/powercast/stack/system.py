@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from powercast.config import Settings
 from powercast.db.connection import connect
@@ -51,13 +51,26 @@ def backfill_days(last: datetime | None, options: UpOptions, now: datetime) -> f
 
 def service_definitions(settings: Settings, options: UpOptions, days: float) -> dict[str, PythonService]:
     return {
-        "ingest": PythonService("ingest", ["ingest"],
-                                ready=lambda: http_ok(f"http://127.0.0.1:{settings.ingest_metrics_port}/metrics")),
-        "simulate": PythonService("simulate", [
-            "simulate", "--machines", str(options.machines), "--seed", str(options.seed),
-            "--backfill-days", f"{days:.6f}", "--producer", "confluent"]),
-        "serve": PythonService("serve", ["serve"],
-                               ready=lambda: http_ok(f"http://127.0.0.1:{settings.serving_port}/health")),
+        "ingest": PythonService(
+            "ingest", ["ingest"], ready=lambda: http_ok(f"http://127.0.0.1:{settings.ingest_metrics_port}/metrics")
+        ),
+        "simulate": PythonService(
+            "simulate",
+            [
+                "simulate",
+                "--machines",
+                str(options.machines),
+                "--seed",
+                str(options.seed),
+                "--backfill-days",
+                f"{days:.6f}",
+                "--producer",
+                "confluent",
+            ],
+        ),
+        "serve": PythonService(
+            "serve", ["serve"], ready=lambda: http_ok(f"http://127.0.0.1:{settings.serving_port}/health")
+        ),
     }
 
 
@@ -66,15 +79,17 @@ def run_step(settings: Settings, *args: str) -> None:
     env = Supervisor(settings).settings_env()
     result = subprocess.run([sys.executable, "-m", "powercast", *args], env={**os.environ, **env})
     if result.returncode != 0:
-        raise PowercastError(f"`powercast {' '.join(args)}` failed (exit {result.returncode})",
-                             "see its output above; fix it and run `powercast up` again")
+        raise PowercastError(
+            f"`powercast {' '.join(args)}` failed (exit {result.returncode})",
+            "see its output above; fix it and run `powercast up` again",
+        )
 
 
 def wait_for_history(url: str, start: datetime, *, timeout: float) -> None:
     """Wait until readings reach the present, with a progress bar over the backfilled span."""
     from tqdm import tqdm
 
-    target = datetime.now(timezone.utc) - timedelta(seconds=60)
+    target = datetime.now(UTC) - timedelta(seconds=60)
     span = max(1.0, (target - start).total_seconds())
     deadline = time.monotonic() + timeout
     with tqdm(total=100, desc="history", unit="%", bar_format="{l_bar}{bar}| {elapsed}") as bar:
@@ -85,5 +100,6 @@ def wait_for_history(url: str, start: datetime, *, timeout: float) -> None:
             if last is not None and last >= target:
                 return
             time.sleep(2)
-    raise PowercastError("history did not reach the present in time",
-                         "see .data/logs/simulate.log and .data/logs/ingest.log")
+    raise PowercastError(
+        "history did not reach the present in time", "see .data/logs/simulate.log and .data/logs/ingest.log"
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -67,7 +67,7 @@ def parse_event(raw: bytes | str, *, now: datetime | None = None, max_future: ti
         if any(e["type"] == "json_invalid" for e in exc.errors()):
             raise InvalidEvent(f"not valid JSON: {exc.errors()[0]['msg']}") from None
         raise InvalidEvent(_reason(exc)) from None
-    limit = (now or datetime.now(timezone.utc)) + max_future
+    limit = (now or datetime.now(UTC)) + max_future
     if event.ts > limit:
         raise InvalidEvent(f"ts {event.ts.isoformat()} is more than {max_future} in the future")
     return event
@@ -75,24 +75,29 @@ def parse_event(raw: bytes | str, *, now: datetime | None = None, max_future: ti
 
 def format_ts(ts: datetime) -> str:
     """ISO 8601 in UTC with a Z, millisecond precision when needed."""
-    ts = ts.astimezone(timezone.utc)
+    ts = ts.astimezone(UTC)
     if ts.microsecond:
         return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
     return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def encode_event(machine_id: str, sensor: str, value: float, ts: datetime, *, event_id: uuid.UUID | None = None) -> bytes:
+def encode_event(
+    machine_id: str, sensor: str, value: float, ts: datetime, *, event_id: uuid.UUID | None = None
+) -> bytes:
     """The UTF-8 JSON a producer publishes for one reading."""
     if sensor not in SENSOR_UNITS:
         raise ValueError(f"unknown sensor {sensor!r}; expected one of {', '.join(SENSORS)}")
     if not math.isfinite(value):
         raise ValueError(f"value must be finite, got {value!r}")
-    return json.dumps({
-        "schema_version": SCHEMA_VERSION,
-        "event_id": str(event_id or uuid.uuid4()),
-        "machine_id": machine_id,
-        "sensor": sensor,
-        "value": value,
-        "unit": SENSOR_UNITS[sensor],
-        "ts": format_ts(ts),
-    }, ensure_ascii=False).encode()
+    return json.dumps(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "event_id": str(event_id or uuid.uuid4()),
+            "machine_id": machine_id,
+            "sensor": sensor,
+            "value": value,
+            "unit": SENSOR_UNITS[sensor],
+            "ts": format_ts(ts),
+        },
+        ensure_ascii=False,
+    ).encode()

@@ -16,7 +16,9 @@ def ensure_topics(bootstrap: str, topics: dict[str, int] | None = None, timeout:
     wanted = topics or TOPICS
     admin = AdminClient({"bootstrap.servers": bootstrap})
     existing = set(admin.list_topics(timeout=timeout).topics)
-    missing = [NewTopic(name, num_partitions=n, replication_factor=1) for name, n in wanted.items() if name not in existing]
+    missing = [
+        NewTopic(name, num_partitions=n, replication_factor=1) for name, n in wanted.items() if name not in existing
+    ]
     created = []
     for name, future in admin.create_topics(missing, operation_timeout=timeout).items() if missing else []:
         try:

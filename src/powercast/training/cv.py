@@ -27,8 +27,9 @@ from powercast.models.frame import MINUTE, check_minute_frame, future_values, gr
 log = logging.getLogger(__name__)
 
 
-def plan_folds(frame: pd.DataFrame, n_windows: int, horizon: int, window: int | None = None,
-               min_train: int = 360) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+def plan_folds(
+    frame: pd.DataFrame, n_windows: int, horizon: int, window: int | None = None, min_train: int = 360
+) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     """(cutoff, end) of each test window; training data is everything before the cutoff."""
     if n_windows < 1:
         raise PowercastError("n_windows must be at least 1")
@@ -37,18 +38,30 @@ def plan_folds(frame: pd.DataFrame, n_windows: int, horizon: int, window: int | 
     if window is None:
         window = min(1440, span // (n_windows + 1))
     if window < horizon:
-        raise PowercastError(f"the data spans {span} minutes: too short for {n_windows} test windows of at least "
-                             f"{horizon} minutes", "give more history or fewer --windows")
+        raise PowercastError(
+            f"the data spans {span} minutes: too short for {n_windows} test windows of at least {horizon} minutes",
+            "give more history or fewer --windows",
+        )
     first_cutoff = end - n_windows * window * MINUTE
     if (first_cutoff - start) // MINUTE < min_train:
-        raise PowercastError(f"only {(first_cutoff - start) // MINUTE} minutes of training data before the first "
-                             f"test window (need {min_train})", "give more history or fewer/shorter windows")
+        raise PowercastError(
+            f"only {(first_cutoff - start) // MINUTE} minutes of training data before the first "
+            f"test window (need {min_train})",
+            "give more history or fewer/shorter windows",
+        )
     return [(first_cutoff + i * window * MINUTE, first_cutoff + (i + 1) * window * MINUTE) for i in range(n_windows)]
 
 
-def cross_validate(forecaster: Forecaster, frame: pd.DataFrame, n_windows: int = 3, horizon: int = HORIZON,
-                   window: int | None = None, issue_every: int = 15, min_train: int = 360,
-                   progress: bool = False) -> pd.DataFrame:
+def cross_validate(
+    forecaster: Forecaster,
+    frame: pd.DataFrame,
+    n_windows: int = 3,
+    horizon: int = HORIZON,
+    window: int | None = None,
+    issue_every: int = 15,
+    min_train: int = 360,
+    progress: bool = False,
+) -> pd.DataFrame:
     """Expanding-window CV of `forecaster`; returns forecasts with `y`, `fold`, `persistence`, `naive_scale`."""
     frame = check_minute_frame(frame)
     if horizon != forecaster.horizon:

@@ -31,8 +31,7 @@ class Decision:
 
 
 def rule_text(margin: float) -> str:
-    return (f"challenger MAE < persistence MAE and (no champion or challenger MAE <= champion MAE x "
-            f"(1 - {margin:g}))")
+    return f"challenger MAE < persistence MAE and (no champion or challenger MAE <= champion MAE x (1 - {margin:g}))"
 
 
 def decide(evidence: Evidence, margin: float) -> Decision:
@@ -47,19 +46,32 @@ def decide(evidence: Evidence, margin: float) -> Decision:
     if not _finite(e.challenger_mae):
         return Decision(no_champion_outcome, rule, "the challenger produced no scorable forecast on the holdout")
     if not _finite(e.persistence_mae) or e.challenger_mae >= e.persistence_mae:
-        return Decision(no_champion_outcome, rule,
-                        f"challenger MAE {e.challenger_mae:.4g} does not beat persistence {e.persistence_mae:.4g}")
+        return Decision(
+            no_champion_outcome,
+            rule,
+            f"challenger MAE {e.challenger_mae:.4g} does not beat persistence {e.persistence_mae:.4g}",
+        )
     if e.champion_version is None:
-        return Decision(PROMOTED, rule, f"no champion yet; challenger MAE {e.challenger_mae:.4g} beats "
-                                        f"persistence {e.persistence_mae:.4g}")
+        return Decision(
+            PROMOTED,
+            rule,
+            f"no champion yet; challenger MAE {e.challenger_mae:.4g} beats persistence {e.persistence_mae:.4g}",
+        )
     if not _finite(e.champion_mae):
         return Decision(PROMOTED, rule, "the champion produced no scorable forecast on the holdout")
     bar = e.champion_mae * (1 - margin)
     if e.challenger_mae <= bar:
-        return Decision(PROMOTED, rule, f"challenger MAE {e.challenger_mae:.4g} <= {bar:.4g} "
-                                        f"(champion {e.champion_mae:.4g} less {margin:.1%})")
-    return Decision(KEPT, rule, f"challenger MAE {e.challenger_mae:.4g} misses the bar {bar:.4g} "
-                                f"(champion {e.champion_mae:.4g} less {margin:.1%})")
+        return Decision(
+            PROMOTED,
+            rule,
+            f"challenger MAE {e.challenger_mae:.4g} <= {bar:.4g} (champion {e.champion_mae:.4g} less {margin:.1%})",
+        )
+    return Decision(
+        KEPT,
+        rule,
+        f"challenger MAE {e.challenger_mae:.4g} misses the bar {bar:.4g} "
+        f"(champion {e.champion_mae:.4g} less {margin:.1%})",
+    )
 
 
 def _finite(value: float | None) -> bool:

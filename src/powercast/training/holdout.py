@@ -33,8 +33,9 @@ class Holdout:
         return self.issue_times[-1]
 
 
-def holdout_issue_times(frame: pd.DataFrame, hours: float, horizon: int, every: int = 5,
-                        not_before: pd.Timestamp | None = None) -> list[pd.Timestamp]:
+def holdout_issue_times(
+    frame: pd.DataFrame, hours: float, horizon: int, every: int = 5, not_before: pd.Timestamp | None = None
+) -> list[pd.Timestamp]:
     """Issue times every `every` minutes over the last `hours` (and from `not_before` on), leaving room for the
     full horizon to be observed."""
     end = frame["ts"].max() + pd.Timedelta(minutes=1)
@@ -43,8 +44,10 @@ def holdout_issue_times(frame: pd.DataFrame, hours: float, horizon: int, every: 
     if not_before is not None:
         first_issue = max(first_issue, not_before.ceil("min"))
     if last_issue <= first_issue:
-        raise PowercastError(f"the holdout from {first_issue} to the last reading ({end}) is shorter than the "
-                             f"{horizon}-minute horizon", "use more hours (--hours) or let newer readings arrive")
+        raise PowercastError(
+            f"the holdout from {first_issue} to the last reading ({end}) is shorter than the {horizon}-minute horizon",
+            "use more hours (--hours) or let newer readings arrive",
+        )
     return list(pd.date_range(first_issue, last_issue, freq=f"{every}min"))
 
 
@@ -56,13 +59,14 @@ def training_part(frame: pd.DataFrame, holdout_hours: float) -> pd.DataFrame:
     cut = frame["ts"].max() + pd.Timedelta(minutes=1) - pd.Timedelta(hours=holdout_hours)
     part = frame[frame["ts"] < cut]
     if part.empty:
-        raise PowercastError(f"all the data falls inside the {holdout_hours:g} h kept back for promotion",
-                             "load more history or pass a smaller --holdout-hours")
+        raise PowercastError(
+            f"all the data falls inside the {holdout_hours:g} h kept back for promotion",
+            "load more history or pass a smaller --holdout-hours",
+        )
     return part
 
 
-def unseen_window(until: pd.Timestamp, hours: float, trained_through: list[pd.Timestamp | None],
-                  horizon: int) -> float:
+def unseen_window(until: pd.Timestamp, hours: float, trained_through: list[pd.Timestamp | None], horizon: int) -> float:
     """Hours of the holdout ending at `until`: at most `hours`, and starting after the newest training data of
     the compared models, so none of them is judged on minutes it was fitted on."""
     start = until - pd.Timedelta(hours=hours)
@@ -74,12 +78,14 @@ def unseen_window(until: pd.Timestamp, hours: float, trained_through: list[pd.Ti
         raise PowercastError(
             f"only {max(unseen * 60, 0):.0f} minutes of readings after the models' training data "
             f"(trained through {newest}): too few to judge them",
-            "let newer readings arrive, or train with a larger --holdout-hours (it keeps the latest hours back)")
+            "let newer readings arrive, or train with a larger --holdout-hours (it keeps the latest hours back)",
+        )
     return unseen
 
 
-def make_holdout(frame: pd.DataFrame, hours: float, horizon: int, every: int = 5,
-                 not_before: pd.Timestamp | None = None) -> Holdout:
+def make_holdout(
+    frame: pd.DataFrame, hours: float, horizon: int, every: int = 5, not_before: pd.Timestamp | None = None
+) -> Holdout:
     if frame.empty:
         raise PowercastError("no readings in the holdout window", "ingest recent readings or use more hours (--hours)")
     return Holdout(frame, holdout_issue_times(frame, hours, horizon, every, not_before))
@@ -89,8 +95,9 @@ def evaluation_frame(forecast: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFram
     """The forecast frame with the actual power `y` of each target bucket (NaN where it is missing)."""
     actual = frame[["machine_id", "ts", "power"]].rename(columns={"power": "y"})
     actual = actual.assign(machine_id=actual["machine_id"].astype(str))
-    out = forecast.assign(machine_id=forecast["machine_id"].astype(str)).merge(actual, on=["machine_id", "ts"],
-                                                                               how="left")
+    out = forecast.assign(machine_id=forecast["machine_id"].astype(str)).merge(
+        actual, on=["machine_id", "ts"], how="left"
+    )
     return out
 
 

@@ -58,11 +58,16 @@ def evaluate(frame: pd.DataFrame) -> dict[str, float]:
     if frame.empty:
         return {name: float("nan") for name in METRIC_COLUMNS[:-1]} | {"n": 0}
     y, yhat = frame["y"].to_numpy(float), frame["yhat"].to_numpy(float)
-    out = {"mae": mae(y, yhat), "rmse": rmse(y, yhat), "smape": smape(y, yhat),
-           "mase": mase(y, yhat, frame["naive_scale"].to_numpy(float)) if "naive_scale" in frame else float("nan"),
-           "coverage": coverage(y, frame["yhat_lo"], frame["yhat_hi"]),
-           "width": width(frame["yhat_lo"], frame["yhat_hi"]),
-           "ratio_to_persistence": float("nan"), "n": len(frame)}
+    out = {
+        "mae": mae(y, yhat),
+        "rmse": rmse(y, yhat),
+        "smape": smape(y, yhat),
+        "mase": mase(y, yhat, frame["naive_scale"].to_numpy(float)) if "naive_scale" in frame else float("nan"),
+        "coverage": coverage(y, frame["yhat_lo"], frame["yhat_hi"]),
+        "width": width(frame["yhat_lo"], frame["yhat_hi"]),
+        "ratio_to_persistence": float("nan"),
+        "n": len(frame),
+    }
     if "persistence" in frame:
         both = frame["persistence"].notna()
         base = mae(y[both], frame.loc[both, "persistence"].to_numpy(float)) if both.any() else float("nan")

@@ -48,9 +48,16 @@ def build_forecaster(name: str, spec: FeatureSpec, params: dict | None = None) -
     return make_forecaster(name, horizon=spec.horizon, **params)
 
 
-def train_models(frame: pd.DataFrame, model_names: list[str], n_windows: int = 3, spec: FeatureSpec | None = None,
-                 params: dict[str, dict] | None = None, refit: bool = True, progress: bool = False,
-                 **cv_options) -> TrainingReport:
+def train_models(
+    frame: pd.DataFrame,
+    model_names: list[str],
+    n_windows: int = 3,
+    spec: FeatureSpec | None = None,
+    params: dict[str, dict] | None = None,
+    refit: bool = True,
+    progress: bool = False,
+    **cv_options,
+) -> TrainingReport:
     """Cross-validate each model (expanding window), refit it on all data, and summarise per model."""
     spec = spec or FeatureSpec()
     frame = check_minute_frame(frame)
@@ -61,26 +68,40 @@ def train_models(frame: pd.DataFrame, model_names: list[str], n_windows: int = 3
     for name in evaluated:
         forecaster = build_forecaster(name, spec, (params or {}).get(name))
         started = time.perf_counter()
-        cv[name] = cross_validate(forecaster, frame, n_windows=n_windows, horizon=spec.horizon, progress=progress,
-                                  **cv_options)
+        cv[name] = cross_validate(
+            forecaster, frame, n_windows=n_windows, horizon=spec.horizon, progress=progress, **cv_options
+        )
         timings[name] = {"cv_s": time.perf_counter() - started}
         metrics[name] = metrics_table(cv[name])
         if refit and name in model_names:
             started = time.perf_counter()
             models[name] = forecaster.fit(frame)
             timings[name]["refit_s"] = time.perf_counter() - started
-        log.info("%s: MAE %.1f, ratio to persistence %.3f", name, metrics[name].loc["overall", "mae"],
-                 metrics[name].loc["overall", "ratio_to_persistence"])
+        log.info(
+            "%s: MAE %.1f, ratio to persistence %.3f",
+            name,
+            metrics[name].loc["overall", "mae"],
+            metrics[name].loc["overall", "ratio_to_persistence"],
+        )
     summary = summarise(metrics)
     requested = summary.loc[model_names]
     if requested["mae"].isna().all():
         raise PowercastError(
             "no forecast in the cross-validation windows could be scored",
             f"the windows cover the end of the data ({frame['ts'].max()}); machines need power readings there "
-            "and before each issue time")
-    return TrainingReport(spec=spec, data_start=frame["ts"].min(), data_end=frame["ts"].max(), cv=cv,
-                          metrics=metrics, summary=summary, models=models, best=str(requested["mae"].idxmin()),
-                          timings=timings)
+            "and before each issue time",
+        )
+    return TrainingReport(
+        spec=spec,
+        data_start=frame["ts"].min(),
+        data_end=frame["ts"].max(),
+        cv=cv,
+        metrics=metrics,
+        summary=summary,
+        models=models,
+        best=str(requested["mae"].idxmin()),
+        timings=timings,
+    )
 
 
 def summarise(metrics: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -89,8 +110,10 @@ def summarise(metrics: dict[str, pd.DataFrame]) -> pd.DataFrame:
     for name, table in metrics.items():
         overall = table.loc["overall", METRIC_COLUMNS]
         steps = table.drop(index="overall")
-        rows[name] = {**overall.to_dict(),
-                      "ratio_last_step": float(steps["ratio_to_persistence"].iloc[-1]) if len(steps) else float("nan")}
+        rows[name] = {
+            **overall.to_dict(),
+            "ratio_last_step": float(steps["ratio_to_persistence"].iloc[-1]) if len(steps) else float("nan"),
+        }
     summary = pd.DataFrame.from_dict(rows, orient="index")
     summary.index.name = "model"
     return summary

@@ -8,8 +8,12 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from powercast.names import (CHAMPION_HISTORY_VIEW, FORECAST_SERVING_HISTORY_VIEW, MODEL_PROMOTIONS_TABLE,
-                             REGISTERED_MODEL)
+from powercast.names import (
+    CHAMPION_HISTORY_VIEW,
+    FORECAST_SERVING_HISTORY_VIEW,
+    MODEL_PROMOTIONS_TABLE,
+    REGISTERED_MODEL,
+)
 
 
 @dataclass(frozen=True)
@@ -66,11 +70,14 @@ def _json_safe(value):
 def decisions(conn, limit: int = 50) -> pd.DataFrame:
     """The latest decisions, newest first."""
     with conn.cursor() as cur:
-        cur.execute(f"""SELECT id, decided_at, action, triggered_by, champion_version, challenger_version,
+        cur.execute(
+            f"""SELECT id, decided_at, action, triggered_by, champion_version, challenger_version,
                                champion_mae, challenger_mae, persistence_mae, margin, outcome, reason,
                                new_champion_version
                         FROM {MODEL_PROMOTIONS_TABLE} WHERE registered_model = %s
-                        ORDER BY decided_at DESC, id DESC LIMIT %s""", (REGISTERED_MODEL, limit))
+                        ORDER BY decided_at DESC, id DESC LIMIT %s""",
+            (REGISTERED_MODEL, limit),
+        )
         cols = [d[0] for d in cur.description]
         return pd.DataFrame(cur.fetchall(), columns=cols)
 
@@ -78,8 +85,11 @@ def decisions(conn, limit: int = 50) -> pd.DataFrame:
 def champion_history(conn) -> pd.DataFrame:
     """Which version was champion when: one row per period (valid_to NULL for the current one)."""
     with conn.cursor() as cur:
-        cur.execute(f"SELECT version, valid_from, valid_to, action, triggered_by FROM {CHAMPION_HISTORY_VIEW} "
-                    "WHERE registered_model = %s ORDER BY valid_from", (REGISTERED_MODEL,))
+        cur.execute(
+            f"SELECT version, valid_from, valid_to, action, triggered_by FROM {CHAMPION_HISTORY_VIEW} "
+            "WHERE registered_model = %s ORDER BY valid_from",
+            (REGISTERED_MODEL,),
+        )
         cols = [d[0] for d in cur.description]
         return pd.DataFrame(cur.fetchall(), columns=cols)
 
@@ -87,7 +97,9 @@ def champion_history(conn) -> pd.DataFrame:
 def serving_history(conn) -> pd.DataFrame:
     """Which model version issued the stored forecasts, over which span of issue times."""
     with conn.cursor() as cur:
-        cur.execute(f"SELECT model_name, model_version, first_issue_ts, last_issue_ts, machines, forecasts "
-                    f"FROM {FORECAST_SERVING_HISTORY_VIEW} ORDER BY first_issue_ts")
+        cur.execute(
+            f"SELECT model_name, model_version, first_issue_ts, last_issue_ts, machines, forecasts "
+            f"FROM {FORECAST_SERVING_HISTORY_VIEW} ORDER BY first_issue_ts"
+        )
         cols = [d[0] for d in cur.description]
         return pd.DataFrame(cur.fetchall(), columns=cols)

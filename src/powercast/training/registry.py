@@ -31,8 +31,10 @@ def connect(settings: Settings):
 
     uri = settings.tracking_uri
     if uri.startswith("http") and not server_answers(uri, timeout=5):
-        raise PowercastError(f"the MLflow server at {uri} does not answer",
-                             "start it with `powercast mlflow start` or set MLFLOW_TRACKING_URI")
+        raise PowercastError(
+            f"the MLflow server at {uri} does not answer",
+            "start it with `powercast mlflow start` or set MLFLOW_TRACKING_URI",
+        )
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     return MlflowClient(tracking_uri=uri, registry_uri=uri)

@@ -43,8 +43,10 @@ class TrackedRun:
 def flat_params(report: TrainingReport, n_windows: int | None = None) -> dict[str, object]:
     """Run parameters: models, best, data window, the spec and each model's hyper-parameters."""
     params: dict[str, object] = {
-        "models": ",".join(report.models), "best_model": report.best,
-        "data_start": str(report.data_start), "data_end": str(report.data_end),
+        "models": ",".join(report.models),
+        "best_model": report.best,
+        "data_start": str(report.data_start),
+        "data_end": str(report.data_end),
     }
     if n_windows is not None:
         params["cv_windows"] = n_windows
@@ -67,8 +69,9 @@ def _log_metric_tables(name: str, tables: dict[str, pd.DataFrame]) -> None:
     import mlflow
 
     overall = tables["step"].loc["overall"]
-    mlflow.log_metrics({f"{name}.{metric}": float(value) for metric, value in overall.items()
-                        if metric != "n" and _finite(value)})
+    mlflow.log_metrics(
+        {f"{name}.{metric}": float(value) for metric, value in overall.items() if metric != "n" and _finite(value)}
+    )
     for by, table in tables.items():
         for key, row in table.drop(index="overall", errors="ignore").iterrows():
             for metric in ("mae", "rmse", "coverage"):
@@ -109,8 +112,9 @@ def readings_example(frame: pd.DataFrame, minutes: int) -> pd.DataFrame:
         if attr in part.columns:
             values = long["machine_id"].map(part.groupby(part["machine_id"].astype(str))[attr].first())
             long[attr] = values.astype(kind)
-    return long[["machine_id", "sensor", "ts", "value", *[c for c in ("machine_type", "rated_power_w")
-                                                             if c in long.columns]]]
+    return long[
+        ["machine_id", "sensor", "ts", "value", *[c for c in ("machine_type", "rated_power_w") if c in long.columns]]
+    ]
 
 
 def _log_plots(report: TrainingReport, per_step: dict[str, pd.DataFrame]) -> None:
@@ -139,11 +143,20 @@ def _log_snapshot(frame: pd.DataFrame, report: TrainingReport) -> None:
 
     from powercast.names import FEATURES_TABLE
 
-    source = CodeDatasetSource({"table": FEATURES_TABLE, "start": str(report.data_start),
-                                "end": str(report.data_end), "rows": str(len(frame)),
-                                "machines": str(frame["machine_id"].nunique())})
-    dataset = mlflow.data.from_pandas(frame, name=f"{FEATURES_TABLE} {report.data_start:%Y-%m-%d %H:%M} .. "
-                                                  f"{report.data_end:%Y-%m-%d %H:%M}", source=source)
+    source = CodeDatasetSource(
+        {
+            "table": FEATURES_TABLE,
+            "start": str(report.data_start),
+            "end": str(report.data_end),
+            "rows": str(len(frame)),
+            "machines": str(frame["machine_id"].nunique()),
+        }
+    )
+    dataset = mlflow.data.from_pandas(
+        frame,
+        name=f"{FEATURES_TABLE} {report.data_start:%Y-%m-%d %H:%M} .. {report.data_end:%Y-%m-%d %H:%M}",
+        source=source,
+    )
     mlflow.log_input(dataset, context="training", tags={"spec_hash": report.spec.hash()})
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "feature_snapshot.parquet"
@@ -151,8 +164,14 @@ def _log_snapshot(frame: pd.DataFrame, report: TrainingReport) -> None:
         mlflow.log_artifact(str(path), artifact_path="data")
 
 
-def log_forecaster_model(forecaster, model_name: str, spec, example: pd.DataFrame | None, register: bool,
-                         machines: pd.DataFrame | None = None):
+def log_forecaster_model(
+    forecaster,
+    model_name: str,
+    spec,
+    example: pd.DataFrame | None,
+    register: bool,
+    machines: pd.DataFrame | None = None,
+):
     """Log `forecaster` as the pyfunc model of the active run (registered when `register`); MLflow's ModelInfo.
 
     `machines` (machine_id, machine_type, rated_power_w) fills the attributes of known machines when a request
@@ -163,9 +182,13 @@ def log_forecaster_model(forecaster, model_name: str, spec, example: pd.DataFram
 
     wrapper = pyfunc.ForecasterModel(forecaster, spec.to_dict(), pyfunc.required_minutes(spec), model_name, machines)
     return mlflow.pyfunc.log_model(
-        name="model", python_model=wrapper, signature=pyfunc.signature(), input_example=example,
+        name="model",
+        python_model=wrapper,
+        signature=pyfunc.signature(),
+        input_example=example,
         registered_model_name=REGISTERED_MODEL if register else None,
-        pip_requirements=_requirements(), await_registration_for=60,
+        pip_requirements=_requirements(),
+        await_registration_for=60,
     )
 
 
@@ -197,9 +220,16 @@ def tracking_available(settings: Settings, required: bool | None) -> tuple[bool,
     return True, None
 
 
-def track_and_register(report: TrainingReport, settings: Settings, *, frame: pd.DataFrame | None = None,
-                       n_windows: int | None = None, register: bool = True, run_name: str | None = None,
-                       triggered_by: str = "cli") -> TrackedRun:
+def track_and_register(
+    report: TrainingReport,
+    settings: Settings,
+    *,
+    frame: pd.DataFrame | None = None,
+    n_windows: int | None = None,
+    register: bool = True,
+    run_name: str | None = None,
+    triggered_by: str = "cli",
+) -> TrackedRun:
     """Log `report` as one MLflow run; register its best model and give that version the `challenger` alias.
 
     `frame` is the minute frame the models were trained on: it becomes the run's dataset input, a Parquet
@@ -225,14 +255,21 @@ def track_and_register(report: TrainingReport, settings: Settings, *, frame: pd.
         minutes = required_minutes(report.spec)
         example = readings_example(frame, minutes + 5) if frame is not None else None
         machines = machine_attributes(frame) if frame is not None else None
-        info = log_forecaster_model(report.models[report.best], report.best, report.spec, example, register,
-                                    machines)
+        info = log_forecaster_model(report.models[report.best], report.best, report.spec, example, register, machines)
         version = str(info.registered_model_version) if register and info.registered_model_version else None
     if version:
         best_mae = per_step[report.best].loc["overall", "mae"] if report.best in per_step else float("nan")
-        registry.tag_version(client, version, {
-            "model_name": report.best, "data_start": report.data_start, "data_end": report.data_end,
-            "cv_mae": f"{best_mae:.6g}", "triggered_by": triggered_by})
+        registry.tag_version(
+            client,
+            version,
+            {
+                "model_name": report.best,
+                "data_start": report.data_start,
+                "data_end": report.data_end,
+                "cv_mae": f"{best_mae:.6g}",
+                "triggered_by": triggered_by,
+            },
+        )
         registry.set_alias(client, CHALLENGER_ALIAS, version)
         log.info("registered %s version %s as %s", REGISTERED_MODEL, version, CHALLENGER_ALIAS)
     return TrackedRun(run.info.run_id, report.best, version)

@@ -6,6 +6,7 @@ import json
 import uuid
 
 from powercast.names import DLQ_TOPIC, READINGS_TOPIC, READINGS_TOPIC_PARTITIONS
+from powercast.stack.java import java_executable
 from powercast.stack.kafka import KafkaBroker, broker_answers
 from powercast.stack.process import pid_alive
 from powercast.stream.topics import ensure_topics
@@ -73,3 +74,16 @@ def test_start_is_idempotent_and_stop_leaves_no_process(make_settings):
     assert broker.pid() is None
     assert not broker_answers(settings.bootstrap_servers, timeout=1)
     assert broker.stop() is False
+
+
+def test_storage_formats_under_a_cluster_id_that_starts_with_a_dash(make_settings):
+    """About one random id in 64 starts with "-"; the real storage tool must take it as the id, not an option."""
+    cluster_id = "-KHD4lt9TgmcSi1vix46Vw"
+    broker = KafkaBroker(make_settings())
+    broker.provision()
+    broker.write_config()
+    broker.format_storage(java_executable(), cluster_id=cluster_id)
+
+    meta = (broker.paths.logs_dir / "meta.properties").read_text().splitlines()
+    assert f"cluster.id={cluster_id}" in meta
+    assert broker.pid() is None

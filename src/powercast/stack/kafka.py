@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import uuid
 from dataclasses import dataclass
@@ -155,15 +156,16 @@ class KafkaBroker:
     def _java_args(self, main_class: str, *args: str) -> list[str]:
         return [f"-Dlog4j2.configurationFile={self.paths.log4j}", "-cp", f"{self.paths.libs}/*", main_class, *args]
 
-    def format_storage(self, java: str) -> None:
+    def format_storage(self, java: str, cluster_id: str | None = None) -> None:
+        """Format the KRaft log directory once, under `cluster_id` (a new random id when None)."""
         if (self.paths.logs_dir / "meta.properties").exists():
             return
-        cluster_id = _kafka_uuid()
+        if cluster_id is None:
+            cluster_id = _kafka_uuid()
+        # One argv element: an id that starts with "-" would otherwise be read as an option.
+        args = ("format", f"--cluster-id={cluster_id}", "-c", str(self.paths.config))
         result = subprocess.run(
-            [
-                java,
-                *self._java_args("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(self.paths.config)),
-            ],
+            [java, *self._java_args("kafka.tools.StorageTool", *args)],
             capture_output=True,
             text=True,
         )
@@ -216,9 +218,15 @@ class KafkaBroker:
 
 
 def _kafka_uuid() -> str:
-    import base64
+    """A random id made as Kafka's `Uuid.randomUuid()` makes one: URL-safe base64 of a v4 UUID, no padding.
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    Like Kafka (4.x), draw again while the text holds a "-", so the id is never taken for a command-line
+    option. (Kafka also skips its reserved all-zero and ...01 ids, which a v4 UUID can never be.)
+    """
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if "-" not in text:
+            return text
 
 
 def broker_answers(bootstrap: str, timeout: float = 2.0) -> bool:

@@ -25,7 +25,7 @@ from powercast.db.migrate import migrate
 from powercast.features.derive import IncrementalFeatures, derive_features
 from powercast.features.job import run_feature_job
 from powercast.features.spec import FeatureSpec
-from powercast.features.store import load_minute_frame
+from powercast.features.tables import load_minute_frame
 from powercast.features.windows import sliding_windows, targets, training_index
 from powercast.stack.postgres import EmbeddedPostgres
 from powercast.stack.process import free_port

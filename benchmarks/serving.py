@@ -4,7 +4,7 @@
         [--shapes readings columns]
 
 1. Trains the chosen forecaster on synthetic history and wraps it exactly as the registry does
-   (`powercast.serving.pyfunc.ForecasterModel`).
+   (`powercast.scoring.model.ForecasterModel`).
 2. Runs the real service (FastAPI + uvicorn, in a thread on a free loopback port) and sends `--requests`
    sequential `POST /forecast` requests for one machine (its last 70 minutes of 10-second readings, four
    sensors), in each request shape of `--shapes` (`readings`: a list of objects; `columns`: parallel arrays),
@@ -103,7 +103,7 @@ def start_service(model) -> tuple[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="xgb", help="forecaster name for powercast.models.registry")
+    parser.add_argument("--model", default="xgb", help="forecaster name for powercast.models.catalog")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--fleet", type=int, default=100)
     parser.add_argument("--train-days", type=float, default=3.0)
@@ -126,9 +126,9 @@ def main() -> None:
 
     from powercast.features.machine import machine_minutes
     from powercast.features.spec import FeatureSpec
-    from powercast.models.registry import make_forecaster
+    from powercast.models.catalog import make_forecaster
+    from powercast.scoring.model import ForecasterModel, minute_frame, required_minutes
     from powercast.serving.forecast_request import ForecastRequest, machine_readings
-    from powercast.serving.pyfunc import ForecasterModel, minute_frame, required_minutes
     from tests.synthetic import minute_frame as synthetic_frame
 
     spec = FeatureSpec()

@@ -13,7 +13,7 @@ from psycopg2.extras import execute_values
 from powercast.db.connection import connect
 from powercast.features.aggregate import minute_frame_from_readings
 from powercast.features.job import run_feature_job
-from powercast.features.store import load_minute_frame, snapshots
+from powercast.features.tables import load_minute_frame, snapshots
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 UNITS = {"power": "W", "temperature": "°C"}

@@ -6,9 +6,9 @@ import json
 import uuid
 
 from powercast.names import DLQ_TOPIC, READINGS_TOPIC, READINGS_TOPIC_PARTITIONS
+from powercast.pids import pid_alive
 from powercast.stack.java import java_executable
 from powercast.stack.kafka import KafkaBroker, broker_answers
-from powercast.stack.process import pid_alive
 from powercast.stream.topics import ensure_topics
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from powercast import registry
 from powercast.features.spec import FeatureSpec
-from powercast.serving.pyfunc import minute_frame
+from powercast.scoring.model import minute_frame
 from powercast.stack import process
-from powercast.training import registry
 from powercast.training.tracking import log_forecaster_model
 from tests.mlops.env import restored_env
 from tests.mlops.fakes import LastValue, long_readings

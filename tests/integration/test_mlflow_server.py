@@ -6,7 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from powercast.cli import app
-from powercast.stack.mlflow import MlflowServer, backend_store_uri, server_answers
+from powercast.registry import server_answers
+from powercast.stack.mlflow import MlflowServer, backend_store_uri
 
 pytestmark = pytest.mark.usefixtures("isolated_mlflow_env")
 

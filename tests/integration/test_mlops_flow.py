@@ -12,13 +12,14 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from powercast import registry
 from powercast.db.connection import connect
 from powercast.names import CHALLENGER_ALIAS, CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS
 from powercast.serving.app import create_app
 from powercast.serving.champion import registry_holder
 from powercast.serving.fleet import score_fleet
-from powercast.serving.store import latest_forecast
-from powercast.training import promotion_log, registry
+from powercast.serving.forecasts import latest_forecast
+from powercast.training import promotion_log
 from powercast.training.promotion import promote, rollback
 from powercast.training.tracking import track_and_register
 from tests.mlops.data import insert_readings

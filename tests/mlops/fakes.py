@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from powercast.models.base import FORECAST_COLUMNS, Forecaster
+from powercast.models.base import Forecaster
+from powercast.models.frame import FORECAST_COLUMNS
 
 
 class LastValue(Forecaster):

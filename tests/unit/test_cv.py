@@ -6,8 +6,8 @@ import pytest
 
 from powercast.errors import PowercastError
 from powercast.models.baselines import MovingAverage, Persistence
+from powercast.models.cv import cross_validate, plan_folds
 from powercast.models.xgb import XGBoostForecaster
-from powercast.training.cv import cross_validate, plan_folds
 from tests.synthetic import minute_frame
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from powercast.features.quality import InsufficientHistory, check_history, quality_report
+from powercast.errors import InsufficientHistory
+from powercast.features.quality import check_history, quality_report
 from powercast.features.spec import FeatureSpec
 
 T0 = pd.Timestamp("2026-03-02 00:00", tz="UTC")

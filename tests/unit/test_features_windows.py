@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from powercast.errors import PowercastError
+from powercast.errors import InsufficientHistory, PowercastError
 from powercast.features.derive import derive_features
-from powercast.features.quality import InsufficientHistory
 from powercast.features.spec import FeatureSpec
 from powercast.features.windows import issue_index, sliding_windows, targets, training_index
 

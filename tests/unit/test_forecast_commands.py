@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from powercast.cli import app
 from powercast.errors import PowercastError
 from powercast.models.baselines import SeasonalNaive
-from powercast.models.registry import FORECASTER_NAMES, make_forecaster, parse_model_names
+from powercast.models.catalog import FORECASTER_NAMES, make_forecaster, parse_model_names
 from tests.synthetic import long_readings
 
 

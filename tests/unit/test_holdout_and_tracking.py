@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from powercast.errors import PowercastError
-from powercast.serving.pyfunc import ForecasterModel, minute_frame
+from powercast.scoring.model import ForecasterModel, minute_frame
 from powercast.training.holdout import evaluation_frame, holdout_issue_times, training_part, unseen_window
 from powercast.training.promotion_log import _json_safe
 from powercast.training.tracking import readings_example

@@ -6,9 +6,9 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
+from powercast.scoring.model import ForecasterModel, minute_frame
 from powercast.serving.app import create_app
 from powercast.serving.champion import ChampionHolder
-from powercast.serving.pyfunc import ForecasterModel, minute_frame
 from tests.mlops.fakes import LastValue, long_readings
 
 

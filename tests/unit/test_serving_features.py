@@ -19,7 +19,7 @@ from powercast.features.spec import FeatureSpec
 from powercast.models.design import FUTURE_COLUMNS, build_design
 from powercast.models.frame import machine_scales
 from powercast.models.xgb import XGBoostForecaster, _future_rows, _with_step
-from powercast.serving.pyfunc import ForecasterModel
+from powercast.scoring.model import ForecasterModel
 from tests.synthetic import long_readings, make_profiles
 from tests.synthetic import minute_frame as synthetic_minute_frame
 from tests.unit.test_serving_machine import machine_readings_of

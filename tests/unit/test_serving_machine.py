@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from powercast.errors import InsufficientHistory
 from powercast.features.aggregate import ffill, minute_frame_from_readings
 from powercast.features.machine import MachineReadings, machine_minutes
 from powercast.models.xgb import XGBoostForecaster
-from powercast.serving.pyfunc import BadReadings, ForecasterModel, InsufficientHistory
+from powercast.scoring.model import BadReadings, ForecasterModel
 from tests.mlops.fakes import LastValue
 from tests.synthetic import long_readings, make_profiles
 from tests.synthetic import minute_frame as synthetic_minute_frame

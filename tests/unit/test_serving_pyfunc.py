@@ -3,8 +3,9 @@
 import pandas as pd
 import pytest
 
-from powercast.models.base import FORECAST_COLUMNS
-from powercast.serving.pyfunc import BadReadings, ForecasterModel, InsufficientHistory, history_shortfalls, minute_frame
+from powercast.errors import InsufficientHistory
+from powercast.models.frame import FORECAST_COLUMNS
+from powercast.scoring.model import BadReadings, ForecasterModel, history_shortfalls, minute_frame
 from tests.mlops.fakes import LastValue, long_readings
 
 

@@ -32,7 +32,7 @@ def backtest(
     aggregated to minutes, then cross-validated with expanding windows; prints overall and per-step tables."""
     from powercast.features.aggregate import minute_frame_from_readings
     from powercast.features.io import load_readings_file
-    from powercast.models.registry import parse_model_names
+    from powercast.models.catalog import parse_model_names
     from powercast.training.pipeline import train_models
 
     names = parse_model_names(models)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from powercast.commands._context import settings
-from powercast.stack.mlflow import MlflowServer, server_answers
+from powercast.registry import server_answers
+from powercast.stack.mlflow import MlflowServer
 
 app = typer.Typer(help="Run the local MLflow tracking server (backend store in PostgreSQL).", no_args_is_help=True)
 

@@ -10,8 +10,9 @@ from powercast.commands._context import settings
 from powercast.db.connection import redact
 from powercast.db.migrate import migrate
 from powercast.errors import PowercastError
+from powercast.registry import server_answers
 from powercast.stack.kafka import KafkaBroker, broker_answers
-from powercast.stack.mlflow import MlflowServer, server_answers
+from powercast.stack.mlflow import MlflowServer
 from powercast.stack.postgres import EmbeddedPostgres, check_reachable
 from powercast.stack.services import SERVICES_STOP_TIMEOUT, Supervisor
 from powercast.stack.system import (

@@ -137,8 +137,8 @@ def train(
 ) -> None:
     """Cross-validate the models on the minute features in the database, refit them on all of it (but the latest
     --holdout-hours) and print the comparison (ratio to persistence: below 1 beats it)."""
-    from powercast.features.store import load_minute_frame
-    from powercast.models.registry import parse_model_names
+    from powercast.features.tables import load_minute_frame
+    from powercast.models.catalog import parse_model_names
     from powercast.training.holdout import training_part
     from powercast.training.pipeline import train_models
 

@@ -22,6 +22,7 @@ import pandas as pd
 from powercast.errors import PowercastError
 from powercast.features.frame import (
     ATTRIBUTES,
+    MINUTE,
     SENSOR_ORDER,
     STATS,
     check_minute_frame,
@@ -34,7 +35,7 @@ from powercast.stream.events import SENSORS
 log = logging.getLogger(__name__)
 READING_COLUMNS = ["machine_id", "sensor", "ts", "value"]
 _HELD = ("", "_min", "_max", "_last")
-MINUTE_NS = 60_000_000_000
+MINUTE_NS = MINUTE.value
 
 
 def minute_frame_from_readings(readings: pd.DataFrame, machines: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -43,7 +44,7 @@ def minute_frame_from_readings(readings: pd.DataFrame, machines: pd.DataFrame | 
     if readings.empty:
         raise PowercastError("no readings to aggregate", "supply rows with machine_id, sensor, ts and value")
     frame = _bucket_statistics(readings)
-    check_minute_frame(frame)
+    frame = check_minute_frame(frame)
     frame = hold_coarse_sensors(frame)
     if machines is not None:
         frame = _with_attributes(frame, machines)

@@ -41,20 +41,31 @@ def present_sensors(frame: pd.DataFrame) -> list[str]:
     return [s for s in SENSOR_ORDER if s in frame.columns]
 
 
-def check_minute_frame(frame: pd.DataFrame, target: str = "power") -> None:
-    """Raise a PowercastError unless the frame has the key columns, the target and minute-aligned UTC ts."""
+def check_minute_frame(frame: pd.DataFrame, target: str = "power", *, what: str = "minute frame") -> pd.DataFrame:
+    """The one minute-frame contract, checked: a DataFrame with `machine_id`, `ts` (tz-aware, minute bucket
+    starts) and `target`, at most one row per (machine_id, ts). Returns the frame in (machine_id, ts) order with
+    a fresh index; a PowercastError that says how to fix it otherwise."""
+    if not isinstance(frame, pd.DataFrame):
+        raise PowercastError(f"{what} must be a pandas DataFrame, got {type(frame).__name__}")
     missing = [c for c in (*KEY, target) if c not in frame.columns]
     if missing:
         raise PowercastError(
-            f"minute frame lacks column(s) {missing}", "build it with minute_frame_from_readings or load_minute_frame"
+            f"{what} lacks columns {missing}",
+            f"pass one row per machine and minute with machine_id, ts and {target} "
+            "(minute_frame_from_readings or load_minute_frame build one)",
         )
     ts = frame["ts"]
     if not isinstance(ts.dtype, pd.DatetimeTZDtype):
         raise PowercastError(
-            "minute frame column ts must be tz-aware (UTC)", "convert with pd.to_datetime(..., utc=True)"
+            f"{what}: ts must be tz-aware UTC timestamps", "convert with pd.to_datetime(..., utc=True)"
         )
     if len(ts) and off_minute(ts).any():
-        raise PowercastError("minute frame ts must be minute bucket starts", "floor the timestamps to the minute")
+        raise PowercastError(f"{what}: ts must be minute bucket starts", "floor the timestamps to the minute")
+    if is_sorted_by_machine_and_ts(frame):  # the usual case: spare the duplicate search and the sort
+        return frame.reset_index(drop=True)
+    if frame.duplicated(KEY).any():
+        raise PowercastError(f"{what} holds duplicate (machine_id, ts) rows", "aggregate to one row per minute first")
+    return frame.sort_values(KEY, kind="stable").reset_index(drop=True)
 
 
 def off_minute(ts: pd.Series) -> np.ndarray:
@@ -70,16 +81,13 @@ def to_grid(frame: pd.DataFrame, target: str = "power") -> pd.DataFrame:
     Missing buckets become rows with NaN values and count 0; machine attributes are carried into them.
     Duplicated (machine_id, ts) rows are refused. The result is sorted and has a fresh RangeIndex.
     """
-    check_minute_frame(frame, target)
+    frame = check_minute_frame(frame, target)
     if frame["ts"].dtype != UTC_NS:
         frame = frame.assign(ts=frame["ts"].dt.tz_convert("UTC").astype(UTC_NS))
     if frame.empty:
         return frame.reset_index(drop=True)
-    if _is_complete_grid(frame):  # already sorted, unique and gap-free: nothing to reindex
-        return _fill_grid_rows(frame.reset_index(drop=True))
-    if frame.duplicated(KEY).any():
-        raise PowercastError("minute frame has duplicated (machine_id, ts) rows", "aggregate readings per minute first")
-    frame = frame.sort_values(KEY, kind="stable")
+    if _is_complete_grid(frame):  # gap-free: nothing to reindex
+        return _fill_grid_rows(frame)
     bounds = frame.groupby("machine_id", sort=True)["ts"].agg(["min", "max"])
     lengths = ((bounds["max"] - bounds["min"]) // MINUTE).astype(np.int64) + 1
     if int(lengths.sum()) == len(frame):

@@ -5,23 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from powercast.errors import PowercastError
-from powercast.features.frame import positions, present_sensors, to_grid
+from powercast.errors import InsufficientHistory
+from powercast.features.frame import MINUTE, positions, present_sensors, to_grid
 from powercast.features.rolling import window_flat
 from powercast.features.spec import FeatureSpec
-
-
-class InsufficientHistory(PowercastError):
-    """A machine has fewer minutes of history than a feature or model needs."""
-
-    def __init__(self, machine_id: str, have: int, need: int, what: str = "history"):
-        super().__init__(
-            f"machine {machine_id} has {have} minute(s) of {what}, {need} are needed",
-            f"supply at least {need} minutes of readings for {machine_id}, or leave the machine out",
-        )
-        self.machine_id = machine_id
-        self.have = have
-        self.need = need
 
 
 def history_minutes(frame: pd.DataFrame, target: str = "power") -> pd.Series:
@@ -30,7 +17,7 @@ def history_minutes(frame: pd.DataFrame, target: str = "power") -> pd.Series:
     if valid.empty:
         return pd.Series(0, index=pd.Index(frame["machine_id"].unique(), name="machine_id"), dtype=np.int64)
     span = valid.groupby("machine_id")["ts"].agg(["min", "max"])
-    minutes = ((span["max"] - span["min"]) // pd.Timedelta(minutes=1)).astype(np.int64) + 1
+    minutes = ((span["max"] - span["min"]) // MINUTE).astype(np.int64) + 1
     return minutes.reindex(frame["machine_id"].unique(), fill_value=0)
 
 
@@ -40,7 +27,7 @@ def check_history(frame: pd.DataFrame, spec: FeatureSpec, need: int | None = Non
     have = history_minutes(frame, spec.target)
     short = have[have < need]
     if len(short):
-        raise InsufficientHistory(str(short.index[0]), int(short.iloc[0]), need)
+        raise InsufficientHistory.of_machine(str(short.index[0]), int(short.iloc[0]), need)
 
 
 def quality_report(frame: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:

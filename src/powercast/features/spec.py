@@ -21,6 +21,9 @@ from dataclasses import asdict, dataclass, fields
 OTHER_SENSORS = ("temperature", "vibration", "pressure")
 
 
+HORIZON = 15  # one-minute steps every forecast covers
+
+
 @dataclass(frozen=True)
 class FeatureSpec:
     """What to derive from a minute frame, and the sliding-window shape."""
@@ -30,7 +33,7 @@ class FeatureSpec:
     windows: tuple[int, ...] = (5, 15, 60)
     deltas: tuple[int, ...] = (1, 5, 15)
     history: int = 60
-    horizon: int = 15
+    horizon: int = HORIZON
     sensors: tuple[str, ...] = OTHER_SENSORS
     sensor_windows: tuple[int, ...] = (5, 15)
     stuck_window: int = 10

@@ -12,9 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from powercast.errors import PowercastError
+from powercast.errors import InsufficientHistory, PowercastError
 from powercast.features.frame import MINUTE, off_minute, present_sensors, to_grid, to_utc
-from powercast.features.quality import InsufficientHistory
 from powercast.features.spec import FeatureSpec
 
 INDEX_COLUMNS = ["machine_id", "issue_ts"]
@@ -93,7 +92,7 @@ def sliding_windows(
         short = np.flatnonzero(have < spec.history)
         if len(short):
             i = short[0]
-            raise InsufficientHistory(str(machines[i]), int(max(have[i], 0)), spec.history)
+            raise InsufficientHistory.of_machine(str(machines[i]), int(max(have[i], 0)), spec.history)
     values = grid[channels].to_numpy(dtype=np.float64)
     return _gather(values, rel[:, None] + offsets[None, :], start_row, length).astype(dtype, copy=False), channels
 
@@ -119,7 +118,7 @@ def _locate(grid: pd.DataFrame, index: pd.DataFrame):
     wanted = pd.Index(first_row.index).get_indexer(index["machine_id"])
     if (wanted < 0).any():
         unknown = index["machine_id"][wanted < 0].iloc[0]
-        raise InsufficientHistory(str(unknown), 0, 1, "data in this frame")
+        raise InsufficientHistory.of_machine(str(unknown), 0, 1, "data in this frame")
     machines = index["machine_id"].to_numpy()
     rel = (_minutes(index["issue_ts"]) - _minutes(first_ts.reindex(machines))).astype(np.int64)
     return rel, first_row.reindex(machines).to_numpy(), length.reindex(machines).to_numpy(), machines

@@ -13,7 +13,7 @@ used only when present.
 
 Time semantics: a forecast issued at minute boundary T uses only buckets with ts < T, and step k forecasts the
 bucket starting at T + (k - 1) minutes. `backtest` (time-series cross-validation) lives in
-`powercast.training.cv` and is reachable from every forecaster through `Forecaster.backtest`.
+`powercast.models.cv` and is reachable from every forecaster through `Forecaster.backtest`.
 """
 
 from __future__ import annotations
@@ -24,9 +24,8 @@ from typing import ClassVar
 
 import pandas as pd
 
-HORIZON = 15
-QUANTILES = (0.1, 0.9)
-FORECAST_COLUMNS = ["machine_id", "issue_ts", "step", "ts", "yhat", "yhat_lo", "yhat_hi"]
+from powercast.features.spec import HORIZON
+from powercast.models.frame import QUANTILES
 
 
 class Forecaster(ABC):
@@ -47,8 +46,8 @@ class Forecaster(ABC):
         """Forecast frame for each machine at each issue time (default: the minute after its last bucket)."""
 
     def backtest(self, frame: pd.DataFrame, n_windows: int = 3, **kwargs) -> pd.DataFrame:
-        """Expanding-window cross-validation of a fresh copy of this forecaster; see powercast.training.cv."""
-        from powercast.training.cv import cross_validate
+        """Expanding-window cross-validation of a fresh copy of this forecaster; see powercast.models.cv."""
+        from powercast.models.cv import cross_validate
 
         return cross_validate(self, frame, n_windows=n_windows, horizon=self.horizon, **kwargs)
 

@@ -17,13 +17,13 @@ from powercast.errors import PowercastError
 from powercast.models.base import Forecaster
 from powercast.models.frame import (
     Grid,
-    check_minute_frame,
     forecast_frame,
     gather,
     grids,
     issue_pairs,
     last_observed_many,
     machine_scales,
+    model_frame,
 )
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ class _EmpiricalBandForecaster(Forecaster):
         raise NotImplementedError
 
     def fit(self, frame: pd.DataFrame) -> _EmpiricalBandForecaster:
-        frame = check_minute_frame(frame)
+        frame = model_frame(frame)
         self.scales_ = machine_scales(frame)
         errors = [np.empty((0, self.horizon))]
         for machine, grid in grids(frame).items():
@@ -59,7 +59,7 @@ class _EmpiricalBandForecaster(Forecaster):
     def predict(self, frame: pd.DataFrame, issue_times: Sequence[pd.Timestamp] | None = None) -> pd.DataFrame:
         if not hasattr(self, "band_"):
             raise PowercastError(f"{self.name} is not fitted", "call fit(frame) first")
-        frame = check_minute_frame(frame)
+        frame = model_frame(frame)
         by_machine = grids(frame)
         scales = {**machine_scales(frame), **self.scales_}
         pairs = issue_pairs(by_machine, issue_times)

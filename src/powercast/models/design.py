@@ -266,9 +266,9 @@ def training_frame(frame: pd.DataFrame, spec: FeatureSpec, model: str) -> pd.Dat
     """The machines of a checked minute frame that have the history a forecast needs (issues are logged);
     a clear error when none has."""
     from powercast.errors import PowercastError
-    from powercast.models.frame import check_minute_frame
+    from powercast.models.frame import model_frame
 
-    frame = check_minute_frame(frame)
+    frame = model_frame(frame)
     short = report_data_issues(frame, spec, f"{model} fit")
     frame = frame[~frame["machine_id"].isin(short)]
     if frame.empty:

@@ -15,35 +15,19 @@ import numpy as np
 import pandas as pd
 
 from powercast.errors import PowercastError
-from powercast.features.frame import is_sorted_by_machine_and_ts
-from powercast.models.base import FORECAST_COLUMNS
+from powercast.features.frame import MINUTE, check_minute_frame
 
 log = logging.getLogger(__name__)
-MINUTE = pd.Timedelta(minutes=1)
-REQUIRED_COLUMNS = ("machine_id", "ts", "power")
+QUANTILES = (0.1, 0.9)  # the forecast band: its lower and upper quantile
+FORECAST_COLUMNS = ["machine_id", "issue_ts", "step", "ts", "yhat", "yhat_lo", "yhat_hi"]
 
 
-def check_minute_frame(frame: pd.DataFrame, what: str = "minute frame") -> pd.DataFrame:
-    """The frame sorted by machine and ts, or a clear error when it cannot be a minute frame."""
-    if not isinstance(frame, pd.DataFrame):
-        raise PowercastError(f"{what} must be a pandas DataFrame, got {type(frame).__name__}")
-    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
-    if missing:
-        raise PowercastError(
-            f"{what} lacks columns {missing}", "pass one row per machine and minute with machine_id, ts and power"
-        )
+def model_frame(frame: pd.DataFrame, what: str = "minute frame") -> pd.DataFrame:
+    """A minute frame (`powercast.features.frame.check_minute_frame`) as the forecasters take it: not empty,
+    sorted by machine and ts, `machine_id` as text and `power` as float."""
+    frame = check_minute_frame(frame, what=what)
     if frame.empty:
         raise PowercastError(f"{what} is empty", "load some history first (powercast features)")
-    if not isinstance(frame["ts"].dtype, pd.DatetimeTZDtype):
-        raise PowercastError(
-            f"{what}: ts must be tz-aware UTC timestamps", "convert with pd.to_datetime(..., utc=True)"
-        )
-    if is_sorted_by_machine_and_ts(frame):  # the usual case: spare the duplicate search and the sort
-        frame = frame.reset_index(drop=True)
-    elif frame.duplicated(["machine_id", "ts"]).any():
-        raise PowercastError(f"{what} holds duplicate (machine_id, ts) rows", "aggregate to one row per minute first")
-    else:
-        frame = frame.sort_values(["machine_id", "ts"], kind="stable").reset_index(drop=True)
     frame["machine_id"] = frame["machine_id"].astype(str)
     frame["power"] = pd.to_numeric(frame["power"], errors="coerce").astype(float)
     return frame

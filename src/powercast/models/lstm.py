@@ -23,11 +23,11 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from powercast.errors import PowercastError
-from powercast.features.spec import FeatureSpec
+from powercast.features.spec import HORIZON, FeatureSpec
 from powercast.features.windows import default_channels, issue_index, sliding_windows
-from powercast.models.base import HORIZON, QUANTILES, Forecaster
+from powercast.models.base import Forecaster
 from powercast.models.design import Design, build_design, fit_profile, training_frame
-from powercast.models.frame import check_minute_frame, forecast_frame, machine_scales
+from powercast.models.frame import QUANTILES, forecast_frame, machine_scales, model_frame
 from powercast.models.lstm_net import QuantileLightning, SequenceQuantileNet
 
 log = logging.getLogger(__name__)
@@ -176,7 +176,7 @@ class LSTMForecaster(Forecaster):
     def predict(self, frame: pd.DataFrame, issue_times: Sequence[pd.Timestamp] | None = None) -> pd.DataFrame:
         if not hasattr(self, "net_"):
             raise PowercastError(f"{self.name} is not fitted", "call fit(frame) first")
-        frame = check_minute_frame(frame)
+        frame = model_frame(frame)
         for channel in self.channels_:
             if channel not in frame:
                 frame = frame.assign(**{channel: np.nan})

@@ -26,11 +26,11 @@ import xgboost as xgb
 
 from powercast.errors import PowercastError
 from powercast.features.machine import MachineMinutes
-from powercast.features.spec import FeatureSpec
+from powercast.features.spec import HORIZON, FeatureSpec
 from powercast.features.windows import issue_index
-from powercast.models.base import HORIZON, QUANTILES, Forecaster
+from powercast.models.base import Forecaster
 from powercast.models.design import FUTURE_COLUMNS, Design, build_design, fit_profile, machine_inputs, training_frame
-from powercast.models.frame import check_minute_frame, forecast_frame, machine_scale, machine_scales
+from powercast.models.frame import QUANTILES, forecast_frame, machine_scale, machine_scales, model_frame
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ class XGBoostForecaster(Forecaster):
     def predict(self, frame: pd.DataFrame, issue_times: Sequence[pd.Timestamp] | None = None) -> pd.DataFrame:
         if not hasattr(self, "booster_"):
             raise PowercastError(f"{self.name} is not fitted", "call fit(frame) first")
-        frame = check_minute_frame(frame)
+        frame = model_frame(frame)
         scales = {**machine_scales(frame), **self.scales_}
         design = build_design(
             frame, self.spec, scales, index=issue_index(frame, issue_times), profile=getattr(self, "profile_", None)

@@ -19,11 +19,12 @@ from fastapi import FastAPI, HTTPException
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from powercast.models.base import HORIZON
+from powercast.errors import InsufficientHistory
+from powercast.features.spec import HORIZON
+from powercast.scoring.model import BadReadings, MachineScore
 from powercast.serving.champion import ChampionHolder, NoModel
 from powercast.serving.fleet import FleetScheduler
 from powercast.serving.forecast_request import ForecastRequest, machine_readings, readings_frame
-from powercast.serving.pyfunc import BadReadings, InsufficientHistory, MachineScore
 
 
 class ForecastPoint(BaseModel):
@@ -219,7 +220,7 @@ def create_app(
         if database_url is None:
             raise HTTPException(404, "this service runs without a database")
         from powercast.db.connection import connect
-        from powercast.serving.store import latest_forecast
+        from powercast.serving.forecasts import latest_forecast
 
         conn = connect(database_url)
         try:

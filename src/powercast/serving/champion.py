@@ -26,7 +26,7 @@ class NoModel(PowercastError):
 @dataclass(frozen=True)
 class LoadedModel:
     version: str
-    model: object  # powercast.serving.pyfunc.ForecasterModel
+    model: object  # powercast.scoring.model.ForecasterModel
     loaded_at: pd.Timestamp
 
     @property
@@ -107,7 +107,7 @@ class ChampionHolder:
 
 def registry_holder(settings) -> ChampionHolder:
     """A holder that follows `models:/powercast-forecaster@champion` on the configured MLflow server."""
-    from powercast.training import registry
+    from powercast import registry
 
     state: dict = {}
 

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from powercast.db.connection import connect
-from powercast.serving import store
+from powercast.scoring.readings import active_machines, recent_readings
 from powercast.serving.champion import ChampionHolder, NoModel
+from powercast.serving.forecasts import write_forecasts
 
 log = logging.getLogger(__name__)
 ACTIVE_WITHIN_MIN = 10  # a machine with a power reading in the last 10 minutes is active
@@ -36,13 +37,13 @@ def score_fleet(conn, holder: ChampionHolder, issue_ts: pd.Timestamp) -> FleetRu
         loaded = holder.current
     except NoModel as exc:
         return FleetRun(issue_ts, None, 0, 0, error=str(exc))
-    machines = store.active_machines(conn, issue_ts - pd.Timedelta(minutes=ACTIVE_WITHIN_MIN), issue_ts)
+    machines = active_machines(conn, issue_ts - pd.Timedelta(minutes=ACTIVE_WITHIN_MIN), issue_ts)
     if not machines:
         return FleetRun(issue_ts, loaded.version, 0, 0, seconds=time.perf_counter() - started)
     since = issue_ts - pd.Timedelta(minutes=loaded.model.min_history + 2)
-    readings = store.recent_readings(conn, since, issue_ts, machines)
+    readings = recent_readings(conn, since, issue_ts, machines)
     result = loaded.model.score(readings, skip_insufficient=True)
-    written = store.write_forecasts(conn, result.forecast, loaded.name, loaded.version)
+    written = write_forecasts(conn, result.forecast, loaded.name, loaded.version)
     if result.skipped:
         log.info("skipped %d machine(s) short of history: %s", len(result.skipped), ", ".join(result.skipped))
     return FleetRun(

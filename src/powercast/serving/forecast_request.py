@@ -20,9 +20,9 @@ import pandas as pd
 from pydantic import BaseModel, Field, model_validator
 from typing_extensions import TypedDict
 
+from powercast.features.frame import ATTRIBUTES
 from powercast.features.machine import MachineReadings
 
-ATTRIBUTES = ("machine_type", "rated_power_w")
 SENSOR_HELP = "power, temperature, vibration or pressure"
 TS_HELP = "ISO 8601 with a zone (a time without one is read as UTC)"
 

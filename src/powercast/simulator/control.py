@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from powercast.errors import PowercastError
+from powercast.pids import pid_alive
 from powercast.simulator.anomalies import KINDS
-from powercast.stack.process import pid_alive
 from powercast.stream.events import SENSORS
 
 log = logging.getLogger(__name__)

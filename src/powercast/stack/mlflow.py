@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -19,6 +17,7 @@ from powercast.config import Settings
 from powercast.db.connection import ensure_database, libpq_url
 from powercast.errors import PowercastError
 from powercast.names import MLFLOW_DATABASE
+from powercast.registry import server_answers
 from powercast.stack import process
 
 MLFLOW_HOST = "127.0.0.1"
@@ -55,15 +54,6 @@ def backend_store_uri(settings: Settings) -> str:
 def _admin_url(settings: Settings) -> str:
     parts = urlsplit(backend_store_uri(settings).replace("postgresql+psycopg2://", "postgresql://", 1))
     return urlunsplit(parts._replace(path="/postgres"))
-
-
-def server_answers(uri: str, timeout: float = 2.0) -> bool:
-    """True when an MLflow server at `uri` answers `/health`."""
-    try:
-        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
 
 
 def _mlflow_executable() -> str:

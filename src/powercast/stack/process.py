@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from powercast.errors import PowercastError
+from powercast.pids import pid_alive
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -31,20 +32,6 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie child counts as gone
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
 
 
 def read_pid(pid_file: Path) -> int | None:

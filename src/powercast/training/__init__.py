@@ -1,1 +1,1 @@
-"""Cross-validation, metrics and the training pipeline."""
+"""Metrics, the training pipeline, MLflow tracking and registration, champion/challenger promotion."""

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from powercast.errors import PowercastError
+from powercast.features.frame import MINUTE
 
 DEFAULT_HOLDOUT_HOURS = 6.0  # kept out of training by `powercast train`, judged on by `powercast promote`
 
@@ -38,7 +39,7 @@ def holdout_issue_times(
 ) -> list[pd.Timestamp]:
     """Issue times every `every` minutes over the last `hours` (and from `not_before` on), leaving room for the
     full horizon to be observed."""
-    end = frame["ts"].max() + pd.Timedelta(minutes=1)
+    end = frame["ts"].max() + MINUTE
     last_issue = (end - pd.Timedelta(minutes=horizon)).floor("min")
     first_issue = (end - pd.Timedelta(hours=hours)).ceil("min")
     if not_before is not None:
@@ -56,7 +57,7 @@ def training_part(frame: pd.DataFrame, holdout_hours: float) -> pd.DataFrame:
     for 0."""
     if holdout_hours <= 0 or frame.empty:
         return frame
-    cut = frame["ts"].max() + pd.Timedelta(minutes=1) - pd.Timedelta(hours=holdout_hours)
+    cut = frame["ts"].max() + MINUTE - pd.Timedelta(hours=holdout_hours)
     part = frame[frame["ts"] < cut]
     if part.empty:
         raise PowercastError(
@@ -72,7 +73,7 @@ def unseen_window(until: pd.Timestamp, hours: float, trained_through: list[pd.Ti
     start = until - pd.Timedelta(hours=hours)
     newest = max((t for t in trained_through if t is not None), default=None)
     if newest is not None and newest >= start:
-        start = newest + pd.Timedelta(minutes=1)
+        start = newest + MINUTE
     unseen = (until - start) / pd.Timedelta(hours=1)
     if unseen * 60 < 2 * horizon:
         raise PowercastError(
@@ -113,6 +114,6 @@ def score(forecaster, holdout: Holdout) -> dict[str, float]:
 def persistence_baseline(holdout: Holdout, horizon: int):
     """The persistence forecaster. Its point forecast is the last value seen before each issue time, so fitting
     it on the holdout frame (which only sizes its band) does not touch the MAE it is compared on."""
-    from powercast.models.registry import make_forecaster
+    from powercast.models.catalog import make_forecaster
 
     return make_forecaster("persistence", horizon=horizon).fit(holdout.frame)

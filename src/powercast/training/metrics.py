@@ -1,7 +1,7 @@
 """Forecast accuracy: MAE, RMSE, sMAPE, MASE, interval coverage and width; per horizon step and overall.
 
 Every function takes an *evaluation frame*: a forecast frame (see `powercast.models.base`) with the actual
-value `y` and, as `powercast.training.cv.cross_validate` adds them, `persistence` (the last observed value
+value `y` and, as `powercast.models.cv.cross_validate` adds them, `persistence` (the last observed value
 before the issue time) and `naive_scale` (the in-sample mean absolute one-minute change of the machine's
 power in the training data, the MASE denominator). Rows whose actual is missing are ignored.
 """

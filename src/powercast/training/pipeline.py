@@ -16,9 +16,9 @@ import pandas as pd
 from powercast.errors import PowercastError
 from powercast.features.spec import FeatureSpec
 from powercast.models.base import Forecaster
-from powercast.models.frame import check_minute_frame
-from powercast.models.registry import make_forecaster
-from powercast.training.cv import cross_validate
+from powercast.models.catalog import make_forecaster
+from powercast.models.cv import cross_validate
+from powercast.models.frame import model_frame
 from powercast.training.metrics import METRIC_COLUMNS, metrics_table
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def train_models(
 ) -> TrainingReport:
     """Cross-validate each model (expanding window), refit it on all data, and summarise per model."""
     spec = spec or FeatureSpec()
-    frame = check_minute_frame(frame)
+    frame = model_frame(frame)
     if not model_names:
         raise PowercastError("no models to train", "name at least one, e.g. --models xgb,lstm")
     evaluated = list(dict.fromkeys(["persistence", *model_names]))

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from powercast import registry
 from powercast.config import Settings
 from powercast.db.connection import connect as db_connect
 from powercast.errors import PowercastError
-from powercast.models.base import HORIZON
+from powercast.features.spec import HORIZON
 from powercast.names import CHALLENGER_ALIAS, CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS, REGISTERED_MODEL
 from powercast.training import holdout as holdout_mod
-from powercast.training import registry
 from powercast.training.decision import ROLLED_BACK, Evidence, decide
 from powercast.training.promotion_log import PromotionRecord, record
 
@@ -40,8 +40,8 @@ def trained_through(version) -> pd.Timestamp | None:
 
 def load_holdout(conn, models: list, hours: float, until: pd.Timestamp | None = None) -> holdout_mod.Holdout:
     """The most recent `hours` of readings (plus the history the models need) as a minute-frame holdout."""
-    from powercast.serving.pyfunc import minute_frame, normalize_readings
-    from powercast.serving.store import recent_readings
+    from powercast.scoring.model import minute_frame, normalize_readings
+    from powercast.scoring.readings import recent_readings
 
     until = (until or pd.Timestamp.now(tz="UTC")).floor("min")
     lookback = max(m.min_history for m in models) + 5

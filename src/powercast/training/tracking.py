@@ -2,7 +2,7 @@
 
 One MLflow run per `powercast train`: parameters, the feature spec, the data window and the feature snapshot
 (as a dataset input and a Parquet artifact), cross-validated metrics per fold and per horizon step for every
-model, plots, and the best model as a pyfunc (`powercast.serving.pyfunc.ForecasterModel`) registered under
+model, plots, and the best model as a pyfunc (`powercast.scoring.model.ForecasterModel`) registered under
 `powercast.names.REGISTERED_MODEL` with the alias `challenger`.
 """
 
@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from powercast import registry
 from powercast.config import Settings
 from powercast.names import CHALLENGER_ALIAS, MLFLOW_EXPERIMENT, REGISTERED_MODEL
-from powercast.serving.pyfunc import machine_attributes, required_minutes
-from powercast.training import registry
+from powercast.scoring.model import machine_attributes, required_minutes
 
 if TYPE_CHECKING:
     from powercast.training.pipeline import TrainingReport
@@ -178,13 +178,13 @@ def log_forecaster_model(
     sends only readings."""
     import mlflow
 
-    from powercast.serving import pyfunc
+    from powercast.scoring.model import ForecasterModel, required_minutes, signature
 
-    wrapper = pyfunc.ForecasterModel(forecaster, spec.to_dict(), pyfunc.required_minutes(spec), model_name, machines)
+    wrapper = ForecasterModel(forecaster, spec.to_dict(), required_minutes(spec), model_name, machines)
     return mlflow.pyfunc.log_model(
         name="model",
         python_model=wrapper,
-        signature=pyfunc.signature(),
+        signature=signature(),
         input_example=example,
         registered_model_name=REGISTERED_MODEL if register else None,
         pip_requirements=_requirements(),

@@ -15,14 +15,19 @@ from __future__ import annotations
 
 import copy
 import logging
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+if TYPE_CHECKING:
+    from powercast.models.base import Forecaster
+
 from powercast.errors import PowercastError
-from powercast.models.base import HORIZON, Forecaster
-from powercast.models.frame import MINUTE, check_minute_frame, future_values, grids, last_observed, naive_scales
+from powercast.features.frame import MINUTE
+from powercast.features.spec import HORIZON
+from powercast.models.frame import future_values, grids, last_observed, model_frame, naive_scales
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +68,7 @@ def cross_validate(
     progress: bool = False,
 ) -> pd.DataFrame:
     """Expanding-window CV of `forecaster`; returns forecasts with `y`, `fold`, `persistence`, `naive_scale`."""
-    frame = check_minute_frame(frame)
+    frame = model_frame(frame)
     if horizon != forecaster.horizon:
         raise PowercastError(f"horizon {horizon} differs from the forecaster's ({forecaster.horizon})")
     folds = plan_folds(frame, n_windows, horizon, window, min_train)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 
 from powercast.config import Settings
@@ -22,12 +24,19 @@ class VersionRef:
         return f"models:/{REGISTERED_MODEL}/{self.version}"
 
 
+def server_answers(uri: str, timeout: float = 2.0) -> bool:
+    """True when an MLflow server at `uri` answers `/health`."""
+    try:
+        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
 def connect(settings: Settings):
     """An MlflowClient on the configured tracking server; a one-line error when it does not answer."""
     import mlflow
     from mlflow import MlflowClient
-
-    from powercast.stack.mlflow import server_answers
 
     uri = settings.tracking_uri
     if uri.startswith("http") and not server_answers(uri, timeout=5):
@@ -78,7 +87,7 @@ def tag_version(client, version: str, tags: dict[str, object]) -> None:
 
 
 def load_forecaster_model(version: str):
-    """The registered pyfunc's own python model (`powercast.serving.pyfunc.ForecasterModel`)."""
+    """The registered pyfunc's own python model (`powercast.scoring.model.ForecasterModel`)."""
     import mlflow.pyfunc
 
     loaded = mlflow.pyfunc.load_model(f"models:/{REGISTERED_MODEL}/{version}")

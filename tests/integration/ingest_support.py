@@ -39,11 +39,16 @@ def readings(prefix: str, machines: int, steps: int, start: datetime | None = No
     return out
 
 
-def produce(bootstrap: str, topic: str, records: Iterable[tuple[bytes | None, bytes | None]]) -> list[tuple[int, int]]:
-    """Publish and wait for every delivery; returns (partition, offset) per record, in order."""
+def produce(
+    bootstrap: str, topic: str, records: Iterable[tuple[bytes | None, bytes | None]], config: dict | None = None
+) -> list[tuple[int, int]]:
+    """Publish and wait for every delivery; returns (partition, offset) per record, in order. `config` adds to or
+    overrides the producer's settings (e.g. a larger `message.max.bytes`)."""
     from confluent_kafka import Producer
 
-    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5, "log_level": 0})
+    producer = Producer(
+        {"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5, "log_level": 0, **(config or {})}
+    )
     records = list(records)
     placed: list[tuple[int, int] | None] = [None] * len(records)
 
@@ -64,6 +69,36 @@ def produce(bootstrap: str, topic: str, records: Iterable[tuple[bytes | None, by
         producer.poll(0)
     assert producer.flush(30) == 0
     return placed  # type: ignore[return-value]
+
+
+def topic_setting(bootstrap: str, topic: str, name: str) -> str:
+    """One of the topic's effective settings as the broker reports it (e.g. `max.message.bytes`). A topic created
+    a moment ago may still be unknown to the broker's metadata: asked again for up to 30 s."""
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient, ConfigResource, ResourceType
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})  # kept alive until the answer is in
+    deadline = time.monotonic() + 30
+    while True:
+        (future,) = admin.describe_configs([ConfigResource(ResourceType.TOPIC, topic)]).values()
+        try:
+            return future.result(timeout=30)[name].value
+        except KafkaException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def rewind_group(bootstrap: str, group: str, topic: str, partitions: int) -> None:
+    """Set the (idle) group's committed offsets back to the start of every partition of `topic`: its next
+    member reads everything again, as after a crash between the database commit and the offset commit."""
+    from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    request = ConsumerGroupTopicPartitions(group, [TopicPartition(topic, p, 0) for p in range(partitions)])
+    for future in admin.alter_consumer_group_offsets([request]).values():
+        future.result(timeout=30)
 
 
 @contextmanager

@@ -192,7 +192,7 @@ class Ingestor:
         self._resume()
         self.counters.write_seconds += time.monotonic() - started
         self._count(batch, result)
-        self._dlq.publish([*batch.dead_letters, *result.rejected])
+        self._publish_dead_letters([*batch.dead_letters, *result.rejected])
         self._commit(batch.offsets)
 
     def _count(self, batch: PendingBatch, result: WriteResult) -> None:
@@ -201,7 +201,12 @@ class Ingestor:
         c.duplicates += result.duplicates
         c.dead_letters += len(batch.dead_letters) + len(result.rejected)
         c.batches += 1
-        c.dlq_failures = self._dlq.failures
+
+    def _publish_dead_letters(self, letters) -> None:
+        """Copy the batch's dead letters to the DLQ topic (best effort: they are already in PostgreSQL)."""
+        self._dlq.publish(letters)
+        self.counters.dlq_failures = self._dlq.failures
+        self.counters.dlq_truncated = self._dlq.truncated
 
     def _commit(self, offsets: dict[tuple[str, int], int]) -> None:
         wanted = [(t, p, o) for t, p, o in commit_offsets(offsets) if (t, p) in self._assigned]

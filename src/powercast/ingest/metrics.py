@@ -18,6 +18,7 @@ class IngestCounters:
     db_retries: int = 0
     commit_failures: int = 0
     dlq_failures: int = 0
+    dlq_truncated: int = 0
     write_seconds: float = 0.0  # time from handing a batch to the writer until it was committed in PostgreSQL
     last_commit_time: float | None = None  # unix time of the last successful offset commit
     lag: dict[tuple[str, int], int] = field(default_factory=dict)  # (topic, partition) -> records behind
@@ -58,7 +59,8 @@ class CountersCollector:
             ("batches", c.batches, "Batches written and committed."),
             ("db_retries", c.db_retries, "Batch writes retried after a database error."),
             ("commit_failures", c.commit_failures, "Offset commits that failed."),
-            ("dlq_failures", c.dlq_failures, "Dead letters the DLQ topic did not accept."),
+            ("dlq_failures", c.dlq_failures, "Dead letters whose copy did not reach the DLQ topic."),
+            ("dlq_truncated", c.dlq_truncated, "Dead letters copied to the DLQ topic with a truncated payload."),
             ("write_seconds", c.write_seconds, "Seconds spent writing batches to PostgreSQL."),
         ):
             yield CounterMetricFamily(f"{PREFIX}_{name}", help_text, value=value)

@@ -51,6 +51,7 @@ app.command("promote")(promotion.promote)
 app.command("rollback")(promotion.rollback)
 app.command("promotions")(promotion.history)
 app.command("serve")(serve.serve)
+app.command("score")(serve.score)
 
 
 def _version(value: bool) -> None:

@@ -8,9 +8,8 @@ import typer
 from tqdm import tqdm
 
 from powercast.commands._context import settings
-from powercast.db.connection import connect
 from powercast.errors import PowercastError
-from powercast.features.job import run_feature_job
+from powercast.jobs.features import snapshot_features
 
 
 def _utc(value: datetime | None, option: str) -> datetime | None:
@@ -45,12 +44,8 @@ def features(
     since, until = _utc(since, "--since"), _utc(until, "--until")
     if since and until and since >= until:
         raise PowercastError("--since must be before --until", "swap or fix the two times")
-    conn = connect(settings(ctx).app_database_url)
-    try:
-        with tqdm(total=0, unit="chunk", desc="features_1m", leave=False, disable=None) as bar:
-            run = run_feature_job(conn, since=since, until=until, full=full, progress=bar)
-    finally:
-        conn.close()
+    with tqdm(total=0, unit="chunk", desc="features_1m", leave=False, disable=None) as bar:
+        run = snapshot_features(settings(ctx), since=since, until=until, full=full, progress=bar)
     typer.echo(f"snapshot {run.snapshot_id} ({run.mode}: {run.reason})")
     if run.range_start is None:
         typer.echo("nothing new: no minutes to recompute")

@@ -29,10 +29,10 @@ def promote(
     triggered_by: str = typer.Option(None, "--by", help="Who or what triggers the decision (default: cli:<user>)."),
 ) -> None:
     """Evaluate champion and challenger on the latest holdout; promote the challenger when it wins."""
-    from powercast.training.promotion import promote as run_promotion
+    from powercast.jobs.promotion import promote_challenger
 
     with _spinner("evaluating champion and challenger on the holdout"):
-        result = run_promotion(settings(ctx), margin=margin, hours=hours, triggered_by=triggered_by or _who())
+        result = promote_challenger(settings(ctx), margin=margin, hours=hours, triggered_by=triggered_by or _who())
     rec = result.record
     typer.echo(
         f"{rec.outcome}: challenger v{rec.challenger_version} MAE {_f(rec.challenger_mae)}, "
@@ -56,9 +56,9 @@ def rollback(
     triggered_by: str = typer.Option(None, "--by", help="Who or what triggers the rollback (default: cli:<user>)."),
 ) -> None:
     """Restore the previous champion and record the rollback."""
-    from powercast.training.promotion import rollback as run_rollback
+    from powercast.jobs.promotion import rollback_champion
 
-    result = run_rollback(settings(ctx), triggered_by=triggered_by or _who(), reason=reason)
+    result = rollback_champion(settings(ctx), triggered_by=triggered_by or _who(), reason=reason)
     rec = result.record
     typer.echo(
         f"rolled back: champion v{rec.champion_version} -> v{rec.new_champion_version} (decision #{result.record_id})"

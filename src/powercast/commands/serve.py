@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from powercast.commands._context import settings
+from powercast.errors import PowercastError
 
 
 def serve(
@@ -27,3 +28,17 @@ def serve(
     app = create_app(registry_holder(s), s.app_database_url, poll_s=poll_s, fleet_every_minute=fleet)
     typer.echo(f"forecasting service on http://{host}:{s.serving_port} (docs at /docs)")
     uvicorn.run(app, host=host, port=s.serving_port, log_level="info")
+
+
+def score(ctx: typer.Context) -> None:
+    """Forecast every active machine once with the champion and store the forecasts (what the service does
+    every minute)."""
+    from powercast.jobs.serving import score_fleet_once
+
+    run = score_fleet_once(settings(ctx))
+    if run.error:
+        raise PowercastError(f"no forecasts issued: {run.error}", "train and promote a model first")
+    typer.echo(
+        f"issued {run.issue_ts:%Y-%m-%d %H:%M} UTC with version {run.model_version}: {run.machines} machine(s), "
+        f"{run.forecast_rows} row(s) written, {len(run.skipped)} skipped (too little history), {run.seconds:.1f}s"
+    )

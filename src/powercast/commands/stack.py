@@ -20,7 +20,6 @@ from powercast.stack.system import (
     UpOptions,
     backfill_days,
     latest_reading,
-    run_step,
     service_definitions,
     wait_for_history,
 )
@@ -65,10 +64,34 @@ def _start_pipeline(s, options: UpOptions, url: str) -> None:
     if fresh and days > 0:
         typer.echo(f"backfilling {days:.2f} days of history for {options.machines} machines")
         wait_for_history(url, now - timedelta(days=days), timeout=3600)
-    run_step(s, "features")
-    run_step(s, "train", "--models", options.models, "--windows", str(options.windows), "--register")
-    run_step(s, "promote", "--by", "powercast up")
+    _first_models(s, options)
     supervisor.start(definitions["serve"], timeout=180)
+
+
+def _first_models(s, options: UpOptions) -> None:
+    """Features, training with registration and promotion: the job functions the DAGs run."""
+    from powercast.jobs.features import snapshot_features
+    from powercast.jobs.promotion import promote_challenger
+    from powercast.jobs.training import train_and_register
+
+    snap = snapshot_features(s)
+    typer.echo(f"features: snapshot {snap.snapshot_id}, {snap.row_count} row(s) written")
+    run = train_and_register(
+        s,
+        models=options.models.split(","),
+        windows=options.windows,
+        register=True,
+        triggered_by="powercast up",
+        progress=True,
+    )
+    ratio = run.metrics[run.best]["ratio_to_persistence"]
+    trained = ", ".join(m for m in run.metrics if m != "persistence")
+    typer.echo(
+        f"trained {trained}: best {run.best} (MAE {ratio:.3f} x persistence), "
+        f"MLflow run {run.run_id}, registered as version {run.model_version} (challenger)"
+    )
+    decision = promote_challenger(s, triggered_by="powercast up").record
+    typer.echo(f"promotion: {decision.outcome}: {decision.reason}")
 
 
 def _print_urls(s, url: str, bootstrap: str, tracking: str, infra_only: bool) -> None:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from powercast.commands._context import settings
 from powercast.training.holdout import DEFAULT_HOLDOUT_HOURS
-from powercast.training.pipeline import TrainingReport
+
+if TYPE_CHECKING:
+    from powercast.training.pipeline import TrainingReport
 
 SUMMARY_COLUMNS = [
     ("mae", "MAE W"),
@@ -137,28 +138,24 @@ def train(
 ) -> None:
     """Cross-validate the models on the minute features in the database, refit them on all of it (but the latest
     --holdout-hours) and print the comparison (ratio to persistence: below 1 beats it)."""
-    from powercast.features.tables import load_minute_frame
+    from powercast.jobs.training import train_and_register
     from powercast.models.catalog import parse_model_names
-    from powercast.training.holdout import training_part
-    from powercast.training.pipeline import train_models
 
-    names = parse_model_names(models)
-    start = None
-    if days is not None:
-        start = datetime.now(UTC) - pd.Timedelta(days=days)
-    from powercast.training.tracking import track_and_register, tracking_available
-
-    track, note = tracking_available(settings(ctx), register)  # checked before training, not after
-    if note:
-        typer.echo(note, err=True)
-    frame = load_minute_frame(settings(ctx).app_database_url, start=start)
-    frame = training_part(frame, holdout_hours)
-    report = train_models(frame, names, n_windows=windows, issue_every=issue_every, progress=not as_json)
-    tracked = track_and_register(report, settings(ctx), frame=frame, n_windows=windows) if track else None
-    print_report(report, windows, as_json, per_step, "cross-validation (database features)")
-    if tracked:
+    run = train_and_register(
+        settings(ctx),
+        models=parse_model_names(models),
+        days=days,
+        windows=windows,
+        holdout_hours=holdout_hours,
+        issue_every=issue_every,
+        register=register,
+        progress=not as_json,
+    )
+    if run.note:
+        typer.echo(run.note, err=True)
+    print_report(run.report, windows, as_json, per_step, "cross-validation (database features)")
+    if run.run_id:
         typer.echo(
-            f"logged MLflow run {tracked.run_id}; registered {tracked.model_name} as version "
-            f"{tracked.version} (alias challenger)",
+            f"logged MLflow run {run.run_id}; registered {run.best} as version {run.model_version} (alias challenger)",
             err=as_json,
         )

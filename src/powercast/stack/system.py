@@ -7,9 +7,6 @@ registration, promotion, and the forecasting service that serves the champion.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from powercast.config import Settings
 from powercast.db.connection import connect
 from powercast.errors import PowercastError
-from powercast.stack.services import PythonService, Supervisor, http_ok
+from powercast.stack.services import PythonService, http_ok
 
 # Stop order is the reverse: the simulator stops before the ingestor, so the ingestor drains what was sent.
 SERVICES = ("ingest", "simulate", "serve")
@@ -72,17 +69,6 @@ def service_definitions(settings: Settings, options: UpOptions, days: float) -> 
             "serve", ["serve"], ready=lambda: http_ok(f"http://127.0.0.1:{settings.serving_port}/health")
         ),
     }
-
-
-def run_step(settings: Settings, *args: str) -> None:
-    """Run one `powercast` job in the foreground with the same settings, its output on this terminal."""
-    env = Supervisor(settings).settings_env()
-    result = subprocess.run([sys.executable, "-m", "powercast", *args], env={**os.environ, **env})
-    if result.returncode != 0:
-        raise PowercastError(
-            f"`powercast {' '.join(args)}` failed (exit {result.returncode})",
-            "see its output above; fix it and run `powercast up` again",
-        )
 
 
 def wait_for_history(url: str, start: datetime, *, timeout: float) -> None:

@@ -32,3 +32,8 @@ CHAMPION_HISTORY_VIEW = "champion_history"
 FORECASTS_TABLE = "forecasts"
 FORECAST_SERVING_HISTORY_VIEW = "forecast_serving_history"
 MLFLOW_EXPERIMENT = "powercast-forecasting"
+
+# Monitoring: drift reports, matured-forecast quality, the MLflow experiment holding the HTML reports
+DRIFT_REPORTS_TABLE = "drift_reports"
+FORECAST_QUALITY_TABLE = "forecast_quality"
+MONITORING_EXPERIMENT = "powercast-monitoring"

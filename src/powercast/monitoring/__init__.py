@@ -1,0 +1,1 @@
+"""Monitoring: drift reports (Evidently), the quality of matured forecasts, alerts received."""

@@ -9,6 +9,7 @@ import typer
 
 from powercast import __version__
 from powercast.commands import (
+    airflow,
     backtest,
     db,
     features,
@@ -47,6 +48,7 @@ app.command("train")(train.train)
 app.command("backtest")(backtest.backtest)
 # MLOps: tracking server, champion/challenger promotion, forecasting service
 app.add_typer(mlflow.app, name="mlflow")
+app.add_typer(airflow.app, name="airflow")
 app.command("promote")(promotion.promote)
 app.command("rollback")(promotion.rollback)
 app.command("promotions")(promotion.history)

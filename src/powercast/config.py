@@ -53,6 +53,18 @@ class Settings(BaseSettings):
     )
     mlflow_port: int = Field(5000, description="Port of the local MLflow server.")
     airflow_port: int = Field(8080, description="Port of the local Airflow API server and UI.")
+    airflow_dags_folder: Path | None = Field(
+        None, description="Folder of the Airflow DAGs; default the repository's dags/ (plugins/ beside it)."
+    )
+    airflow_parallelism: int = Field(4, description="Airflow task slots (LocalExecutor worker processes).")
+    retrain_after_minutes: int = Field(
+        720, description="New feature minutes per machine since the last training that start `train_models`."
+    )
+    drift_window_hours: float = Field(24.0, description="The recent window a drift report compares.")
+    drift_share: float = Field(0.15, description="Share of drifted input features that asks for retraining.")
+    drift_error_ratio: float = Field(
+        1.5, description="Matured-forecast MAE over the champion's cross-validation MAE that asks for retraining."
+    )
     dash_port: int = Field(8050, description="Port of the Dash control center.")
     serving_port: int = Field(8000, description="Port of the forecasting service.")
     ingest_metrics_port: int = Field(9108, description="Port of the ingestor's Prometheus /metrics endpoint.")

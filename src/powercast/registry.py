@@ -5,6 +5,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from datetime import datetime
 
 from powercast.config import Settings
 from powercast.errors import PowercastError
@@ -92,3 +93,16 @@ def load_forecaster_model(version: str):
 
     loaded = mlflow.pyfunc.load_model(f"models:/{REGISTERED_MODEL}/{version}")
     return loaded.unwrap_python_model()
+
+
+def latest_data_end(client) -> datetime | None:
+    """The end of the training data (`data_end` tag) of the newest registered version, None when none has one."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        versions = client.search_model_versions(f"name = '{REGISTERED_MODEL}'")
+    except MlflowException:
+        return None
+    ends = [v.tags.get("data_end") for v in sorted(versions, key=lambda v: int(v.version), reverse=True)]
+    found = next((end for end in ends if end), None)
+    return datetime.fromisoformat(found) if found else None

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from powercast.config import Settings
 from powercast.features.aggregate import minute_frame_from_readings
 from powercast.monitoring.drift import compare, decide, drift_features, same_times_of_week
 from powercast.simulator.fleet import build_fleet
@@ -17,6 +18,7 @@ from powercast.simulator.history import long_readings, machine_attributes
 SEED = 7
 END = pd.Timestamp("2026-11-26T00:00Z")  # a Thursday: the current day is a Wednesday, the reference before it
 FLEET = build_fleet(8, seed=SEED)
+LIMITS = {"drift_share": Settings.model_fields["drift_share"].default, "error_limit": 1.5}
 
 
 def _features(machines, start, end) -> pd.DataFrame:
@@ -33,7 +35,7 @@ def reference():
 def _check(reference, machines):
     current = _features(machines, END - pd.Timedelta(days=1), END)
     result = compare(same_times_of_week(reference, current), current)
-    return result, decide(result, None)
+    return result, decide(result, None, **LIMITS)
 
 
 def test_the_same_fleet_running_on_is_not_drift(reference):
@@ -51,8 +53,9 @@ def test_fast_bearing_wear_is_drift_and_asks_for_training(reference):
 
 
 def test_a_new_shift_schedule_is_drift(reference):
-    night_work = [dataclasses.replace(m, schedule="three_shift") for m in FLEET]
-    result, (decision, _) = _check(reference, night_work)
+    swap = {"day_shift": "three_shift", "two_shift": "day_shift", "three_shift": "day_shift"}
+    rescheduled = [dataclasses.replace(m, schedule=swap[m.schedule]) for m in FLEET]
+    result, (decision, _) = _check(reference, rescheduled)
     assert decision == "retrain"
     assert any(f.feature.startswith("power") and f.drifted for f in result.features)
 
@@ -66,7 +69,7 @@ def test_weekends_in_the_training_window_are_not_mistaken_for_drift(reference):
 
 def test_an_empty_window_gives_a_report_that_says_so(reference):
     result = compare(reference, reference.iloc[:0])
-    decision, reason = decide(result, None)
+    decision, reason = decide(result, None, **LIMITS)
     assert result.drifted_share is None and result.snapshot is None
     assert decision == "insufficient_data" and "too few rows" in reason
 
@@ -91,5 +94,5 @@ def test_prediction_drift_is_tested_when_both_windows_hold_forecasts(reference):
 
 def test_a_large_forecast_error_alone_asks_for_training(reference):
     result, _ = _check(reference, FLEET)
-    decision, reason = decide(result, 2.0)
+    decision, reason = decide(result, 2.0, **LIMITS)
     assert decision == "retrain" and "2.00x" in reason

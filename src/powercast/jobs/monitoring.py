@@ -11,7 +11,6 @@ from pathlib import Path
 from powercast.config import Settings
 from powercast.db.connection import connect
 from powercast.errors import PowercastError
-from powercast.monitoring.drift import DRIFT_SHARE, ERROR_RATIO
 from powercast.monitoring.quality import QualityRun
 
 log = logging.getLogger(__name__)
@@ -50,21 +49,26 @@ def score_forecast_quality(settings: Settings, now: datetime | None = None) -> Q
 def drift_report(
     settings: Settings,
     *,
-    hours: float = 24.0,
-    drift_share: float = DRIFT_SHARE,
-    error_limit: float = ERROR_RATIO,
+    hours: float | None = None,
+    drift_share: float | None = None,
+    error_limit: float | None = None,
     now: datetime | None = None,
+    reference: tuple[datetime, datetime] | None = None,
 ) -> DriftReport:
-    """Compare the last `hours` with the champion's training window, store the HTML report in MLflow and a
-    summary row in `drift_reports`; the decision says whether to retrain. Never raises on missing data."""
+    """Compare the last `hours` before `now` with the champion's training window (or `reference`), store the
+    HTML report in MLflow and a summary row in `drift_reports`; the decision says whether to retrain. Never
+    raises on missing data. Unset thresholds and window come from the settings."""
     from powercast.monitoring import reports
     from powercast.monitoring.drift import DriftResult, compare, decide, same_times_of_week
     from powercast.monitoring.quality import matured_error
 
+    hours = settings.drift_window_hours if hours is None else hours
+    drift_share = settings.drift_share if drift_share is None else drift_share
+    error_limit = settings.drift_error_ratio if error_limit is None else error_limit
     end = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
     start = end - timedelta(hours=hours)
     champion, notes = _champion(settings)
-    ref_start, ref_end = _reference_window(champion)
+    ref_start, ref_end = reference or _reference_window(champion)
     conn = connect(settings.app_database_url)
     try:
         current = _features(conn, start, end)

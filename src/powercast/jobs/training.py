@@ -3,11 +3,12 @@ register the best as the `challenger`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from powercast.config import Settings
+from powercast.errors import PowercastError
 from powercast.jobs.results import NOT_IN_SUMMARY
 from powercast.training.holdout import DEFAULT_HOLDOUT_HOURS
 
@@ -39,12 +40,13 @@ def train_and_register(
     holdout_hours: float = DEFAULT_HOLDOUT_HOURS,
     issue_every: int = 15,
     register: bool | None = None,
+    as_challenger: bool = True,
     triggered_by: str = "cli",
     progress: bool = False,
 ) -> TrainingRun:
     """Cross-validate `models` on the last `days` of features (all but the latest `holdout_hours`, kept for
-    promotion), refit them, and with `register` (None: when the MLflow server answers) log the run and register
-    the best model as the challenger."""
+    promotion), refit them, and with `register` (None: when the MLflow server answers) log the run with the best
+    model; `as_challenger` also registers that model as the challenger (else `register_best` can, later)."""
     from powercast.features.tables import load_minute_frame
     from powercast.models.catalog import parse_model_names
     from powercast.training.holdout import training_part
@@ -57,7 +59,9 @@ def train_and_register(
     frame = training_part(load_minute_frame(settings.app_database_url, start=start), holdout_hours)
     report = train_models(frame, names, n_windows=windows, issue_every=issue_every, progress=progress)
     tracked = (
-        track_and_register(report, settings, frame=frame, n_windows=windows, triggered_by=triggered_by)
+        track_and_register(
+            report, settings, frame=frame, n_windows=windows, register=as_challenger, triggered_by=triggered_by
+        )
         if track
         else None
     )
@@ -74,3 +78,63 @@ def train_and_register(
         note=note,
         report=report,
     )
+
+
+@dataclass(frozen=True)
+class Registered:
+    """The training run whose model became the challenger, and its registry version."""
+
+    run_id: str
+    model: str
+    version: str
+    mae: float
+
+
+def register_best(
+    settings: Settings, candidates: Sequence[Mapping[str, object]], *, triggered_by: str = "cli"
+) -> Registered:
+    """Register, as the challenger, the model of the candidate run with the lowest cross-validation MAE.
+
+    `candidates` are `as_dict(TrainingRun)` of runs logged with `as_challenger=False` (one per model, trained
+    in parallel), all on the same data, so their MAEs compare."""
+    from powercast.training.tracking import register_logged_model
+
+    logged = [c for c in candidates if c.get("run_id")]
+    if not logged:
+        raise PowercastError("no candidate training run was logged to MLflow", "check that the MLflow server answers")
+    best = min(logged, key=lambda c: c["metrics"][c["best"]]["mae"])
+    tracked = register_logged_model(settings, str(best["run_id"]), triggered_by=triggered_by)
+    return Registered(tracked.run_id, tracked.model_name, str(tracked.version), best["metrics"][best["best"]]["mae"])
+
+
+def new_feature_minutes(settings: Settings) -> int:
+    """Minutes of features per machine that arrived after the newest registered version's training data (all of
+    them when no version exists): what the asset-driven retraining waits for."""
+    from powercast import registry
+    from powercast.db.connection import connect
+    from powercast.names import FEATURES_TABLE
+
+    data_end = registry.latest_data_end(registry.connect(settings))
+    conn = connect(settings.app_database_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                f"SELECT count(*) / greatest(count(DISTINCT machine_id), 1) FROM {FEATURES_TABLE} WHERE ts > %s",
+                (data_end or datetime.min.replace(tzinfo=UTC),),
+            )
+            return int(cur.fetchone()[0])
+    finally:
+        conn.close()
+
+
+def training_is_due(settings: Settings) -> bool:
+    """True when `retrain_after_minutes` new feature minutes per machine arrived since the last training (False,
+    with a warning, while the registry cannot be read: training would fail anyway)."""
+    import logging
+
+    try:
+        minutes = new_feature_minutes(settings)
+    except PowercastError as exc:
+        logging.getLogger(__name__).warning("training not started: %s", exc)
+        return False
+    return minutes >= settings.retrain_after_minutes

@@ -1,10 +1,10 @@
 """Data drift of the model's inputs between the window a champion was trained on and the recent window.
 
 Both windows are minute frames; the features compared are the sensor aggregates and the derived features the
-forecasters read (`DRIFT_FEATURES`, those present). Evidently's `DataDriftPreset` picks a test per column
-(Kolmogorov-Smirnov on small samples, normed Wasserstein distance on large ones) and counts drifted columns;
-the share of drifted features is what the retraining decision compares with its threshold. Prediction drift
-is the same test on the forecasts issued in the current window against those issued in the window before it.
+forecasters read (`DRIFT_FEATURES`, those present). Evidently's `DataDriftPreset` tests each with the normed
+Wasserstein distance (`FEATURE_THRESHOLD`) and counts drifted columns; the share of drifted features is what the
+retraining decision compares with its threshold. Prediction drift is the same test on the forecasts issued in the
+current window against those issued in the window before it.
 
 Bad input never raises: an empty window, features that are all missing, machines without reference data
 each give a result that says so.
@@ -41,6 +41,11 @@ DRIFT_FEATURES = (
 KEY_COLUMNS = ("machine_id", "ts", "time_of_week")
 MAX_ROWS = 20_000  # per window: Evidently's tests are as decisive on a seeded sample and much faster
 MIN_ROWS = 30  # fewer rows in a window than this: no drift test is meaningful
+# Normed Wasserstein distance (the shift in units of the reference's spread) on every numeric feature, one test
+# whatever the sample size. A week of ordinary bearing wear moves vibration by 0.1-0.2 of its spread, which
+# Evidently's default threshold (0.1) would call drift; a regime change moves features by several spreads.
+METHOD = "wasserstein"
+FEATURE_THRESHOLD = 0.3
 
 
 @dataclass(frozen=True)
@@ -145,7 +150,8 @@ def _evidently(reference: pd.DataFrame, current: pd.DataFrame) -> tuple[object, 
     from evidently import Report
     from evidently.presets import DataDriftPreset
 
-    snapshot = Report([DataDriftPreset()]).run(current_data=current, reference_data=reference)
+    preset = DataDriftPreset(num_method=METHOD, num_threshold=FEATURE_THRESHOLD)
+    snapshot = Report([preset]).run(current_data=current, reference_data=reference)
     features = []
     for metric in snapshot.dict()["metrics"]:
         config = metric.get("config") or {}
@@ -179,18 +185,16 @@ def _prediction_drift(reference: pd.Series, current: pd.Series, seed: int, notes
     return found[0] if found else None
 
 
-DRIFT_SHARE = 0.15  # retrain when at least this share of the drift features drifted (2 of the 12)
-ERROR_RATIO = 1.5  # or when matured forecasts err this much more than the champion did in cross-validation
-
-
 def decide(
     result: DriftResult,
     error_ratio: float | None,
     *,
-    drift_share: float = DRIFT_SHARE,
-    error_limit: float = ERROR_RATIO,
+    drift_share: float,
+    error_limit: float,
 ) -> tuple[str, str]:
-    """('retrain' | 'ok' | 'insufficient_data', the reason in words)."""
+    """('retrain' | 'ok' | 'insufficient_data', the reason in words): retrain when at least `drift_share` of the
+    features drifted, or when matured forecasts err `error_limit` times the cross-validation MAE or more
+    (the defaults are the settings `drift_share` and `drift_error_ratio`)."""
     reasons = []
     if result.drifted_share is not None and result.drifted_share >= drift_share:
         drifted = ", ".join(f.feature for f in result.top() if f.drifted)

@@ -259,17 +259,50 @@ def track_and_register(
         version = str(info.registered_model_version) if register and info.registered_model_version else None
     if version:
         best_mae = per_step[report.best].loc["overall", "mae"] if report.best in per_step else float("nan")
-        registry.tag_version(
+        make_challenger(
             client,
             version,
-            {
-                "model_name": report.best,
-                "data_start": report.data_start,
-                "data_end": report.data_end,
-                "cv_mae": f"{best_mae:.6g}",
-                "triggered_by": triggered_by,
-            },
+            model_name=report.best,
+            data_start=report.data_start,
+            data_end=report.data_end,
+            cv_mae=best_mae,
+            triggered_by=triggered_by,
         )
-        registry.set_alias(client, CHALLENGER_ALIAS, version)
-        log.info("registered %s version %s as %s", REGISTERED_MODEL, version, CHALLENGER_ALIAS)
     return TrackedRun(run.info.run_id, report.best, version)
+
+
+def make_challenger(client, version: str, *, model_name, data_start, data_end, cv_mae, triggered_by) -> None:
+    """Tag a registered version with what promotion and drift read, and give it the `challenger` alias."""
+    registry.tag_version(
+        client,
+        version,
+        {
+            "model_name": model_name,
+            "data_start": data_start,
+            "data_end": data_end,
+            "cv_mae": f"{cv_mae:.6g}",
+            "triggered_by": triggered_by,
+        },
+    )
+    registry.set_alias(client, CHALLENGER_ALIAS, version)
+    log.info("registered %s version %s as %s", REGISTERED_MODEL, version, CHALLENGER_ALIAS)
+
+
+def register_logged_model(settings: Settings, run_id: str, *, triggered_by: str = "cli") -> TrackedRun:
+    """Register the model a training run logged without registering it, as the `challenger`."""
+    import mlflow
+
+    client = registry.connect(settings)
+    run = client.get_run(run_id)
+    best = run.data.params["best_model"]
+    info = mlflow.register_model(f"runs:/{run_id}/model", REGISTERED_MODEL, await_registration_for=60)
+    make_challenger(
+        client,
+        str(info.version),
+        model_name=best,
+        data_start=run.data.params["data_start"],
+        data_end=run.data.params["data_end"],
+        cv_mae=float(run.data.metrics.get(f"{best}.mae", float("nan"))),
+        triggered_by=triggered_by,
+    )
+    return TrackedRun(run_id, best, str(info.version))

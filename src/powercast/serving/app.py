@@ -3,8 +3,9 @@
 OpenAPI page at `/docs`. `POST /forecast` takes the readings as a list of objects or as parallel arrays
 (`powercast.serving.forecast_request`); a request for one machine is scored on that machine's arrays
 (`ForecasterModel.score_machine`, the same forecast without building frames), several machines as a frame.
-Errors: too little recent data or unreadable readings -> 422 with the
-machines and reasons; no champion registered (or registry down before the first load) -> 503 with the reason.
+Errors (`powercast.serving.replies`, each a few KB at most, none echoing the input): a reading breaking the
+event rules, too little recent data or unreadable readings -> 422 naming the field and row, or the machines;
+no champion registered (or registry down before the first load) -> 503 with the reason.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from fastapi import FastAPI, HTTPException
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from powercast.errors import InsufficientHistory
 from powercast.features.spec import HORIZON
 from powercast.scoring.model import BadReadings, MachineScore
 from powercast.serving.champion import ChampionHolder, NoModel
 from powercast.serving.fleet import FleetScheduler
-from powercast.serving.forecast_request import ForecastRequest, machine_readings, readings_frame
+from powercast.serving.forecast_request import ForecastRequest, check_readings, machine_readings, readings_frame
+from powercast.serving.replies import add_error_handlers
 
 
 class ForecastPoint(BaseModel):
@@ -130,20 +131,6 @@ def health_of(loaded, last) -> Health:
     )
 
 
-def _add_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(NoModel)
-    async def no_model(_, exc: NoModel):
-        return JSONResponse(status_code=503, content={"detail": str(exc)})
-
-    @app.exception_handler(InsufficientHistory)
-    async def too_little(_, exc: InsufficientHistory):
-        return JSONResponse(status_code=422, content={"detail": exc.message, "machines": exc.shortfalls})
-
-    @app.exception_handler(BadReadings)
-    async def bad_readings(_, exc: BadReadings):
-        return JSONResponse(status_code=422, content={"detail": str(exc)})
-
-
 def create_app(
     holder: ChampionHolder,
     database_url: str | None = None,
@@ -181,7 +168,7 @@ def create_app(
     )
     app.state.holder, app.state.scheduler = holder, scheduler
 
-    _add_error_handlers(app)
+    add_error_handlers(app)
 
     @app.get("/health", response_model=Health, responses={503: {"description": "no model to serve"}})
     def health():
@@ -193,10 +180,14 @@ def create_app(
     @app.post(
         "/forecast",
         response_model=ForecastResponse,
-        responses={422: {"description": "too little recent data"}, 503: {"description": "no model"}},
+        responses={
+            422: {"description": "a reading breaking the rules, or too little recent data"},
+            503: {"description": "no model"},
+        },
     )
     def forecast(request: ForecastRequest) -> Response:
         """Forecast each machine in the readings from the minute after its last reading."""
+        check_readings(request)
         loaded = holder.current
         one = machine_readings(request) if hasattr(loaded.model, "score_machine") else None
         if one is not None:  # one machine: scored on arrays, without building frames

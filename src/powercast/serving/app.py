@@ -5,7 +5,8 @@ OpenAPI page at `/docs`. `POST /forecast` takes the readings as a list of object
 (`ForecasterModel.score_machine`, the same forecast without building frames), several machines as a frame.
 Errors (`powercast.serving.replies`, each a few KB at most, none echoing the input): a reading breaking the
 event rules, too little recent data or unreadable readings -> 422 naming the field and row, or the machines;
-no champion registered (or registry down before the first load) -> 503 with the reason.
+a body over the size limit or too many readings -> 413; all forecast slots busy -> 503 with Retry-After
+(`powercast.serving.limits`); no champion registered (or registry down before the first load) -> 503 with the reason.
 """
 
 from __future__ import annotations
@@ -24,8 +25,15 @@ from powercast.features.spec import HORIZON
 from powercast.scoring.model import BadReadings, MachineScore
 from powercast.serving.champion import ChampionHolder, NoModel
 from powercast.serving.fleet import FleetScheduler
-from powercast.serving.forecast_request import ForecastRequest, check_readings, machine_readings, readings_frame
-from powercast.serving.replies import add_error_handlers
+from powercast.serving.forecast_request import (
+    ForecastRequest,
+    check_readings,
+    machine_readings,
+    reading_count,
+    readings_frame,
+)
+from powercast.serving.limits import BodyLimit, ForecastSlots, ServingLimits
+from powercast.serving.replies import TooManyReadings, add_error_handlers
 
 
 class ForecastPoint(BaseModel):
@@ -137,9 +145,15 @@ def create_app(
     *,
     poll_s: float | None = 10.0,
     fleet_every_minute: bool = False,
+    limits: ServingLimits | None = None,
 ) -> FastAPI:
     """The API around `holder`. With `poll_s` the alias is re-checked that often; with `fleet_every_minute`
-    (needs `database_url`) every active machine is forecast at each minute and stored."""
+    (needs `database_url`) every active machine is forecast at each minute and stored. `limits` default to the
+    `POWERCAST_SERVING_*` settings."""
+    if limits is None:
+        from powercast.config import Settings
+
+        limits = ServingLimits.from_settings(Settings())
     scheduler = FleetScheduler(database_url, holder) if (fleet_every_minute and database_url) else None
 
     @asynccontextmanager
@@ -166,8 +180,10 @@ def create_app(
         "from the champion model of the MLflow registry.",
         lifespan=lifespan,
     )
-    app.state.holder, app.state.scheduler = holder, scheduler
-
+    app.state.holder, app.state.scheduler, app.state.limits = holder, scheduler, limits
+    # the last added runs first: an oversized body is refused before it waits for a forecast slot
+    app.add_middleware(ForecastSlots, slots=limits.max_concurrent_forecasts, wait_s=limits.forecast_wait_s)
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
     add_error_handlers(app)
 
     @app.get("/health", response_model=Health, responses={503: {"description": "no model to serve"}})
@@ -181,12 +197,19 @@ def create_app(
         "/forecast",
         response_model=ForecastResponse,
         responses={
+            413: {"description": "body or readings over the limit"},
             422: {"description": "a reading breaking the rules, or too little recent data"},
-            503: {"description": "no model"},
+            503: {"description": "no model, or every forecast slot busy"},
         },
     )
     def forecast(request: ForecastRequest) -> Response:
         """Forecast each machine in the readings from the minute after its last reading."""
+        count = reading_count(request)
+        if count > limits.max_readings:
+            raise TooManyReadings(
+                f"{count} readings in one request, at most {limits.max_readings} (POWERCAST_SERVING_MAX_READINGS)",
+                "send the machines over several requests",
+            )
         check_readings(request)
         loaded = holder.current
         one = machine_readings(request) if hasattr(loaded.model, "score_machine") else None

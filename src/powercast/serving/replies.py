@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from powercast.errors import InsufficientHistory
+from powercast.errors import InsufficientHistory, PowercastError
 from powercast.scoring.model import BadReadings
 from powercast.serving.champion import NoModel
 from powercast.serving.forecast_request import InvalidReading
@@ -19,6 +19,10 @@ from powercast.serving.forecast_request import InvalidReading
 MAX_DETAIL_CHARS = 1000
 MAX_LISTED = 5  # errors, or machines short of history, listed in one reply
 MAX_MESSAGE_CHARS = 200
+
+
+class TooManyReadings(PowercastError):
+    """A request carrying more readings than the service takes in one go."""
 
 
 def short(text: str, limit: int = MAX_DETAIL_CHARS) -> str:
@@ -70,6 +74,10 @@ def add_error_handlers(app: FastAPI) -> None:
     async def invalid_reading(_, exc: InvalidReading):
         problem = {"loc": list(exc.loc), "msg": short(exc.message, MAX_MESSAGE_CHARS), "type": "reading_rule"}
         return invalid_reply([problem], 1)
+
+    @app.exception_handler(TooManyReadings)
+    async def too_many(_, exc: TooManyReadings):
+        return JSONResponse(status_code=413, content={"detail": short(str(exc))})
 
     @app.exception_handler(NoModel)
     async def no_model(_, exc: NoModel):

@@ -1,6 +1,6 @@
 """The service's limits over a real socket (uvicorn): a chunked body is cut off once past the size limit, a body
-announced too large is refused before it is sent, a burst of forecasts beyond the slots gets 503 with
-Retry-After."""
+announced too large is refused before it is sent, a burst of forecasts beyond the slots gets 503 with Retry-After,
+and the stored forecasts answer 503 while PostgreSQL is down."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def service():
 
     model = Blocking(FakeRegistry().load("1"))
     model.release.set()
-    app = create_app(ChampionHolder(lambda: "1", lambda version: model), poll_s=None, limits=LIMITS)
+    down = f"postgresql://postgres@127.0.0.1:{free_port()}/powercast"
+    app = create_app(ChampionHolder(lambda: "1", lambda version: model), down, poll_s=None, limits=LIMITS)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -82,3 +83,12 @@ def test_a_forecast_beyond_the_slots_gets_503_with_retry_after(service):
         thread.join()
     assert busy.status_code == 503 and busy.headers["retry-after"] == "1"
     assert first["r"].status_code == 200
+
+
+def test_stored_forecasts_answer_503_while_the_database_is_down(service):
+    url, _ = service
+    response = httpx.get(f"{url}/forecasts/M-001", timeout=30)
+    assert response.status_code == 503 and response.headers["retry-after"]
+    health = httpx.get(f"{url}/health", timeout=30).json()
+    assert health["status"] == "degraded" and health["dependencies"]["database"]["status"] == "down"
+    assert httpx.get(f"{url}/forecasts/%00", timeout=30).status_code == 422

@@ -1,5 +1,6 @@
 """The service protects itself: body size (by Content-Length and while streaming), readings per request,
-forecasts in progress; and it never answers a negative forecast."""
+forecasts in progress, short replies, 4xx for malformed paths, 503 with Retry-After while the database is down;
+and it never answers a negative forecast."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 from powercast.serving.app import create_app
 from powercast.serving.champion import ChampionHolder
 from powercast.serving.limits import BodyLimit, ServingLimits
+from powercast.stack.process import free_port
 from tests.unit.test_serving_app import FakeRegistry, _body
 
 LIMITS = ServingLimits(max_body_bytes=200_000, max_readings=2_000, max_concurrent_forecasts=2, forecast_wait_s=0.2)
@@ -126,6 +128,45 @@ def test_forecasts_beyond_the_slots_wait_briefly_then_get_503_with_retry_after()
         assert health.status_code == 200
         assert first["response"].status_code == 200
         assert client.post("/forecast", json=_body()).status_code == 200  # the slot is free again
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/forecasts/%00",
+        "/forecasts/M-001%00",
+        "/%00",
+        "/forecast%00",
+        "/health%00",
+        "/forecasts/%ff",
+        "/forecasts/%2e%2e",
+    ]
+    + ["/forecasts/" + "M" * 5000, "/forecasts/..%2F..%2Fetc%2Fpasswd", "/forecasts/M%20001", "/forecasts/%E2%80%8B"],
+)
+@pytest.mark.parametrize("database", [False, True], ids=["no database", "database down"])
+def test_a_malformed_path_gives_4xx_never_500(path, database):
+    url = f"postgresql://postgres@127.0.0.1:{free_port()}/powercast" if database else None
+    with _client(database_url=url) as client:
+        response = client.get(path)
+    assert 400 <= response.status_code < 500, response.text
+    assert len(response.content) < 4096
+
+
+def test_stored_forecasts_during_a_database_outage_give_503_with_retry_after():
+    url = f"postgresql://postgres:secret@127.0.0.1:{free_port()}/powercast"
+    with _client(database_url=url) as client:
+        response = client.get("/forecasts/M-001")
+        forecast = client.post("/forecast", json=_body())
+    assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
+    assert "cannot be reached" in response.json()["detail"]
+    assert "127.0.0.1" not in response.text and "secret" not in response.text  # the cause goes to the log only
+    assert forecast.status_code == 200  # forecasts on request do not need the database
+
+
+def test_no_model_gives_503_with_retry_after():
+    with TestClient(create_app(ChampionHolder(lambda: None, lambda v: None), poll_s=None, limits=LIMITS)) as client:
+        response = client.post("/forecast", json=_body())
+    assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
 
 
 @pytest.mark.parametrize("machines", [1, 2], ids=["one machine", "several machines"])

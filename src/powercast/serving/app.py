@@ -6,7 +6,8 @@ OpenAPI page at `/docs`. `POST /forecast` takes the readings as a list of object
 Errors (`powercast.serving.replies`, each a few KB at most, none echoing the input): a reading breaking the
 event rules, too little recent data or unreadable readings -> 422 naming the field and row, or the machines;
 a body over the size limit or too many readings -> 413; all forecast slots busy -> 503 with Retry-After
-(`powercast.serving.limits`); no champion registered (or registry down before the first load) -> 503 with the reason.
+(`powercast.serving.limits`); no champion registered (or registry down before the first load), or the database
+down for a stored forecast -> 503 with the reason and Retry-After.
 """
 
 from __future__ import annotations
@@ -14,16 +15,17 @@ from __future__ import annotations
 import gc
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Path
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from powercast.features.spec import HORIZON
 from powercast.scoring.model import BadReadings, MachineScore
-from powercast.serving.champion import ChampionHolder, NoModel
+from powercast.serving.champion import ChampionHolder
 from powercast.serving.fleet import FleetScheduler
 from powercast.serving.forecast_request import (
     ForecastRequest,
@@ -32,8 +34,14 @@ from powercast.serving.forecast_request import (
     reading_count,
     readings_frame,
 )
+from powercast.serving.health import Health, health_of
 from powercast.serving.limits import BodyLimit, ForecastSlots, ServingLimits
-from powercast.serving.replies import TooManyReadings, add_error_handlers
+from powercast.serving.replies import OUTAGE_RETRY_AFTER_S, TooManyReadings, add_error_handlers
+from powercast.stream.events import MACHINE_ID_MAX_LENGTH, MACHINE_ID_PATTERN
+
+MachineIdInPath = Annotated[
+    str, Path(min_length=1, max_length=MACHINE_ID_MAX_LENGTH, pattern=MACHINE_ID_PATTERN, description="a machine id")
+]
 
 
 class ForecastPoint(BaseModel):
@@ -54,15 +62,6 @@ class MachineForecast(BaseModel):
 
 class ForecastResponse(BaseModel):
     forecasts: list[MachineForecast]
-
-
-class Health(BaseModel):
-    status: str
-    model_name: str | None = None
-    model_version: str | None = None
-    loaded_at: datetime | None = None
-    reason: str | None = None
-    last_fleet_run: dict | None = None
 
 
 def machine_forecasts(forecast: pd.DataFrame, model_name: str, model_version: str) -> list[MachineForecast]:
@@ -119,26 +118,6 @@ def _opt(value: float) -> float | None:
     return None if np.isnan(value) else float(value)
 
 
-def health_of(loaded, last) -> Health:
-    """The health document of a service serving `loaded`, whose last fleet round was `last` (or None)."""
-    return Health(
-        status="ok",
-        model_name=loaded.name,
-        model_version=loaded.version,
-        loaded_at=loaded.loaded_at,
-        last_fleet_run=None
-        if last is None
-        else {
-            "issue_ts": last.issue_ts.isoformat(),
-            "machines": last.machines,
-            "rows": last.forecast_rows,
-            "model_version": last.model_version,
-            "seconds": round(last.seconds, 3),
-            "error": last.error,
-        },
-    )
-
-
 def create_app(
     holder: ChampionHolder,
     database_url: str | None = None,
@@ -186,12 +165,18 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
     add_error_handlers(app)
 
-    @app.get("/health", response_model=Health, responses={503: {"description": "no model to serve"}})
+    @app.get(
+        "/health",
+        response_model=Health,
+        responses={503: {"description": "no model to serve"}},
+    )
     def health():
-        try:
-            return health_of(holder.current, scheduler.last if scheduler else None)
-        except NoModel as exc:
-            return JSONResponse(status_code=503, content=Health(status="no_model", reason=str(exc)).model_dump())
+        """The model served and each dependency (champion, registry, database); `degraded` when one is down."""
+        document = health_of(holder, database_url, scheduler.last if scheduler else None)
+        if document.status == "no_model":
+            retry = {"Retry-After": str(OUTAGE_RETRY_AFTER_S)}
+            return JSONResponse(status_code=503, content=document.model_dump(mode="json"), headers=retry)
+        return document
 
     @app.post(
         "/forecast",
@@ -227,20 +212,18 @@ def create_app(
     @app.get(
         "/forecasts/{machine_id}",
         response_model=MachineForecast,
-        responses={404: {"description": "no forecast stored for this machine"}},
+        responses={
+            404: {"description": "no forecast stored for this machine"},
+            503: {"description": "the database cannot be reached"},
+        },
     )
-    def stored_forecast(machine_id: str) -> MachineForecast:
+    def stored_forecast(machine_id: MachineIdInPath) -> MachineForecast:
         """The latest forecast the service issued and stored for one machine."""
         if database_url is None:
             raise HTTPException(404, "this service runs without a database")
-        from powercast.db.connection import connect
-        from powercast.serving.forecasts import latest_forecast
+        from powercast.serving.forecasts import stored_forecast
 
-        conn = connect(database_url)
-        try:
-            frame = latest_forecast(conn, machine_id)
-        finally:
-            conn.close()
+        frame = stored_forecast(database_url, machine_id)
         if frame.empty:
             raise HTTPException(404, f"no forecast stored for machine {machine_id}")
         frame["issue_ts"] = pd.to_datetime(frame["issue_ts"], utc=True)

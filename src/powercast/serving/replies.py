@@ -2,7 +2,8 @@
 
 Validation errors (FastAPI's `RequestValidationError`, and `InvalidReading` for the reading rules the types cannot
 state) answer 422 with one line naming the first field and row at fault and the first few problems, without the
-input pydantic attaches to each error.
+input pydantic attaches to each error. A dependency that is down (the database, the registry) answers 503 with
+`Retry-After`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ from powercast.serving.forecast_request import InvalidReading
 MAX_DETAIL_CHARS = 1000
 MAX_LISTED = 5  # errors, or machines short of history, listed in one reply
 MAX_MESSAGE_CHARS = 200
+OUTAGE_RETRY_AFTER_S = 10
+
+
+class Unavailable(PowercastError):
+    """Something the answer needs (the database) cannot be reached now; worth retrying later."""
 
 
 class TooManyReadings(PowercastError):
@@ -81,7 +87,19 @@ def add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(NoModel)
     async def no_model(_, exc: NoModel):
-        return JSONResponse(status_code=503, content={"detail": short(str(exc))})
+        return JSONResponse(
+            status_code=503,
+            content={"detail": short(str(exc))},
+            headers={"Retry-After": str(OUTAGE_RETRY_AFTER_S)},
+        )
+
+    @app.exception_handler(Unavailable)
+    async def unavailable(_, exc: Unavailable):
+        return JSONResponse(
+            status_code=503,
+            content={"detail": short(str(exc))},
+            headers={"Retry-After": str(OUTAGE_RETRY_AFTER_S)},
+        )
 
     @app.exception_handler(InsufficientHistory)
     async def too_little(_, exc: InsufficientHistory):

@@ -67,6 +67,18 @@ class Settings(BaseSettings):
     )
     dash_port: int = Field(8050, description="Port of the Dash control center.")
     serving_port: int = Field(8000, description="Port of the forecasting service.")
+    serving_max_body_bytes: int = Field(
+        4 * 1024 * 1024, gt=0, description="Largest request body the forecasting service reads (413 above it)."
+    )
+    serving_max_readings: int = Field(
+        50_000, gt=0, description="Most readings one forecast request may carry (413 above it)."
+    )
+    serving_max_concurrent_forecasts: int = Field(
+        2, gt=0, description="Forecast requests read, parsed and scored at once; more wait for a free slot."
+    )
+    serving_forecast_wait_s: float = Field(
+        5.0, ge=0, description="Seconds a forecast request waits for a free slot before it gets 503."
+    )
     ingest_metrics_port: int = Field(9108, description="Port of the ingestor's Prometheus /metrics endpoint.")
 
     @property

@@ -75,3 +75,30 @@ def test_attributes_of_known_machines_fill_in_when_a_request_lacks_them():
     assert frame.groupby("machine_id")["rated_power_w"].first().to_dict() == {"M-001": 11000.0, "M-002": 5000.0}
     sent = long_readings(machines=1, minutes=5).assign(rated_power_w=22000.0)
     assert set(minute_frame(sent, known)["rated_power_w"]) == {22000.0}  # what the request says wins
+
+
+@pytest.mark.parametrize(
+    "scale, level", [(1.0, 5.0), (-1.0, 1000.0)], ids=["band reaching below zero", "negative point forecast"]
+)
+def test_forecasts_and_bands_are_clipped_at_zero_power(scale, level):
+    import numpy as np
+
+    from tests.unit.test_serving_machine import machine_readings_of
+
+    model = ForecasterModel(LastValue(scale=scale).fit(minute_frame(long_readings(minutes=120))), {}, 60, "lv")
+    readings = long_readings(machines=1, minutes=70)
+    power = readings["sensor"] == "power"
+    readings.loc[power, "value"] = level + np.random.default_rng(0).normal(0, 1, power.sum())
+    raw = model.forecaster.predict(minute_frame(readings))
+    assert (raw["yhat_lo"] < 0).all()  # the model itself goes below zero
+    framed = model.score(readings).forecast
+    one = model.score_machine(machine_readings_of(readings))
+    served = model.predict(None, readings)
+    for lo, yhat, hi in [
+        (framed["yhat_lo"], framed["yhat"], framed["yhat_hi"]),
+        (one.yhat_lo, one.yhat, one.yhat_hi),
+        (served["yhat_lo"], served["yhat"], served["yhat_hi"]),
+    ]:
+        lo, yhat, hi = (np.asarray(c, dtype=float) for c in (lo, yhat, hi))
+        assert (lo >= 0).all() and (lo <= yhat).all() and (yhat <= hi).all()
+        np.testing.assert_array_equal(yhat, np.maximum(raw["yhat"].to_numpy(float), 0.0))

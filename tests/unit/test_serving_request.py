@@ -70,3 +70,32 @@ def test_attributes_are_left_out_when_nobody_sends_them():
 def test_malformed_bodies_are_refused(body, message):
     with pytest.raises(ValidationError, match=message):
         ForecastRequest.model_validate(body)
+
+
+NOW = datetime(2026, 11, 25, 12, 5, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "stamps, row",
+    [
+        (["2026-11-25T12:00:00Z", "2026-11-25T12:11:00+01:00", "2026-11-25T12:10:01Z"], 2),  # after 12:05 + 5 min
+        (["2026-11-25T12:00:00", "2300-01-01T00:00:00", "2026-11-25T12:01:00"], 1),  # zone-less, read as UTC
+        (["2026-11-25T12:00:00Z", "1999-12-31T23:59:59", "2026-11-25T12:01:00-03:00"], 1),  # both kinds mixed
+        (["2026-11-25T12:00:00Z", "2000-01-01T00:30:00+01:00"], 1),  # 1999-12-31 23:30 UTC
+    ],
+)
+def test_the_earliest_and_latest_times_are_held_to_the_event_rule(stamps, row):
+    from powercast.serving.forecast_request import InvalidReading, check_readings
+
+    rows = [{"machine_id": "M-1", "sensor": "power", "ts": ts, "value": 1.0} for ts in stamps]
+    for body, loc in (
+        ({"readings": rows}, ("body", "readings", row, "ts")),
+        ({"columns": {k: [r[k] for r in rows] for k in rows[0]}}, ("body", "columns", "ts", row)),
+    ):
+        with pytest.raises(InvalidReading) as refused:
+            check_readings(ForecastRequest.model_validate(body), now=NOW)
+        assert refused.value.loc == loc
+    allowed = [
+        {**r, "ts": "2026-11-25T12:09:59+00:00" if i == 0 else "2000-01-01T00:00:00Z"} for i, r in enumerate(rows)
+    ]
+    check_readings(ForecastRequest.model_validate({"readings": allowed}), now=NOW)  # 12:09:59 is within 5 min

@@ -6,7 +6,8 @@ exports have. The wrapper turns them into the minute frame with the features pac
 path for training and scoring), checks that every machine has enough recent history, and returns the forecast frame
 (`powercast.models.frame.FORECAST_COLUMNS`) for the minute after each machine's last reading. `score_machine` is the
 same for one machine's readings given as arrays (the service's single-machine requests): the same steps on numpy
-arrays instead of frames, equal to `score` bit for bit."""
+arrays instead of frames, equal to `score` bit for bit. A machine cannot draw negative power: both paths clip the
+point forecast and its band at 0 W (which keeps yhat_lo <= yhat <= yhat_hi)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from powercast.features.machine import MachineMinutes, MachineReadings, machine_
 from powercast.models.frame import FORECAST_COLUMNS, ordered_band
 
 READING_COLUMNS = ["machine_id", "sensor", "ts", "value"]
+WATT_COLUMNS = ("yhat", "yhat_lo", "yhat_hi")
 MIN_COVERAGE = 0.8  # share of the needed minutes that must hold a power reading
 
 
@@ -133,6 +135,12 @@ def minute_frame(readings: pd.DataFrame, known: pd.DataFrame | None = None) -> p
     return minute_frame_from_readings(readings[READING_COLUMNS], machines=machines)
 
 
+def at_least_zero(watts: np.ndarray) -> np.ndarray:
+    """Power forecasts clipped at 0 W (missing ones stay missing); clipping every column alike keeps the band's
+    order."""
+    return np.maximum(np.asarray(watts, dtype=float), 0.0)
+
+
 def history_shortfalls(frame: pd.DataFrame, needed_minutes: int) -> dict[str, str]:
     """Machines whose last `needed_minutes` buckets hold too few power values, with the reason."""
     required = math.ceil(needed_minutes * MIN_COVERAGE)
@@ -189,7 +197,10 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
                 f"the model needs inputs these readings do not provide ({exc})",
                 "send machine_type and rated_power_w for machines the model has not seen",
             ) from exc
-        return ScoringResult(forecast[FORECAST_COLUMNS].reset_index(drop=True), shortfalls)
+        forecast = forecast[FORECAST_COLUMNS].reset_index(drop=True)
+        for column in WATT_COLUMNS:
+            forecast[column] = at_least_zero(forecast[column].to_numpy(float))
+        return ScoringResult(forecast, shortfalls)
 
     def score_machine(self, readings: MachineReadings) -> MachineScore:
         """`score` of one machine's readings on arrays: the same checks, inputs and forecast, without the frames
@@ -209,7 +220,7 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
             if hasattr(self.forecaster, "predict_machine"):
                 issue_ts, watts = self.forecaster.predict_machine(minutes)
                 lo, yhat, hi = ordered_band(watts[:, 1], watts[:, 0], watts[:, 2])
-                return MachineScore(readings.machine_id, issue_ts, yhat, lo, hi)
+                return MachineScore(readings.machine_id, issue_ts, *(at_least_zero(w) for w in (yhat, lo, hi)))
             forecast = self.forecaster.predict(minutes.to_frame(tuple(attributes))).sort_values("step")
         except KeyError as exc:  # a feature the model was trained with cannot be built from this input
             raise BadReadings(
@@ -219,7 +230,7 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
         return MachineScore(
             readings.machine_id,
             forecast["issue_ts"].iloc[0],
-            *(forecast[c].to_numpy(float) for c in ("yhat", "yhat_lo", "yhat_hi")),
+            *(at_least_zero(forecast[c].to_numpy(float)) for c in WATT_COLUMNS),
         )
 
     def _machine_attributes(self, readings: MachineReadings, finite: np.ndarray) -> dict[str, object]:

@@ -3,8 +3,11 @@
 OpenAPI page at `/docs`. `POST /forecast` takes the readings as a list of objects or as parallel arrays
 (`powercast.serving.forecast_request`); a request for one machine is scored on that machine's arrays
 (`ForecasterModel.score_machine`, the same forecast without building frames), several machines as a frame.
-Errors: too little recent data or unreadable readings -> 422 with the
-machines and reasons; no champion registered (or registry down before the first load) -> 503 with the reason.
+Errors (`powercast.serving.replies`, each a few KB at most, none echoing the input): a reading breaking the
+event rules, too little recent data or unreadable readings -> 422 naming the field and row, or the machines;
+a body over the size limit or too many readings -> 413; all forecast slots busy -> 503 with Retry-After
+(`powercast.serving.limits`); no champion registered (or registry down before the first load), or the database
+down for a stored forecast -> 503 with the reason and Retry-After.
 """
 
 from __future__ import annotations
@@ -12,19 +15,33 @@ from __future__ import annotations
 import gc
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Path
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from powercast.errors import InsufficientHistory
 from powercast.features.spec import HORIZON
 from powercast.scoring.model import BadReadings, MachineScore
-from powercast.serving.champion import ChampionHolder, NoModel
+from powercast.serving.champion import ChampionHolder
 from powercast.serving.fleet import FleetScheduler
-from powercast.serving.forecast_request import ForecastRequest, machine_readings, readings_frame
+from powercast.serving.forecast_request import (
+    ForecastRequest,
+    check_readings,
+    machine_readings,
+    reading_count,
+    readings_frame,
+)
+from powercast.serving.health import Health, health_of
+from powercast.serving.limits import BodyLimit, ForecastSlots, ServingLimits
+from powercast.serving.replies import OUTAGE_RETRY_AFTER_S, TooManyReadings, add_error_handlers
+from powercast.stream.events import MACHINE_ID_MAX_LENGTH, MACHINE_ID_PATTERN
+
+MachineIdInPath = Annotated[
+    str, Path(min_length=1, max_length=MACHINE_ID_MAX_LENGTH, pattern=MACHINE_ID_PATTERN, description="a machine id")
+]
 
 
 class ForecastPoint(BaseModel):
@@ -45,15 +62,6 @@ class MachineForecast(BaseModel):
 
 class ForecastResponse(BaseModel):
     forecasts: list[MachineForecast]
-
-
-class Health(BaseModel):
-    status: str
-    model_name: str | None = None
-    model_version: str | None = None
-    loaded_at: datetime | None = None
-    reason: str | None = None
-    last_fleet_run: dict | None = None
 
 
 def machine_forecasts(forecast: pd.DataFrame, model_name: str, model_version: str) -> list[MachineForecast]:
@@ -110,49 +118,21 @@ def _opt(value: float) -> float | None:
     return None if np.isnan(value) else float(value)
 
 
-def health_of(loaded, last) -> Health:
-    """The health document of a service serving `loaded`, whose last fleet round was `last` (or None)."""
-    return Health(
-        status="ok",
-        model_name=loaded.name,
-        model_version=loaded.version,
-        loaded_at=loaded.loaded_at,
-        last_fleet_run=None
-        if last is None
-        else {
-            "issue_ts": last.issue_ts.isoformat(),
-            "machines": last.machines,
-            "rows": last.forecast_rows,
-            "model_version": last.model_version,
-            "seconds": round(last.seconds, 3),
-            "error": last.error,
-        },
-    )
-
-
-def _add_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(NoModel)
-    async def no_model(_, exc: NoModel):
-        return JSONResponse(status_code=503, content={"detail": str(exc)})
-
-    @app.exception_handler(InsufficientHistory)
-    async def too_little(_, exc: InsufficientHistory):
-        return JSONResponse(status_code=422, content={"detail": exc.message, "machines": exc.shortfalls})
-
-    @app.exception_handler(BadReadings)
-    async def bad_readings(_, exc: BadReadings):
-        return JSONResponse(status_code=422, content={"detail": str(exc)})
-
-
 def create_app(
     holder: ChampionHolder,
     database_url: str | None = None,
     *,
     poll_s: float | None = 10.0,
     fleet_every_minute: bool = False,
+    limits: ServingLimits | None = None,
 ) -> FastAPI:
     """The API around `holder`. With `poll_s` the alias is re-checked that often; with `fleet_every_minute`
-    (needs `database_url`) every active machine is forecast at each minute and stored."""
+    (needs `database_url`) every active machine is forecast at each minute and stored. `limits` default to the
+    `POWERCAST_SERVING_*` settings."""
+    if limits is None:
+        from powercast.config import Settings
+
+        limits = ServingLimits.from_settings(Settings())
     scheduler = FleetScheduler(database_url, holder) if (fleet_every_minute and database_url) else None
 
     @asynccontextmanager
@@ -179,24 +159,43 @@ def create_app(
         "from the champion model of the MLflow registry.",
         lifespan=lifespan,
     )
-    app.state.holder, app.state.scheduler = holder, scheduler
+    app.state.holder, app.state.scheduler, app.state.limits = holder, scheduler, limits
+    # the last added runs first: an oversized body is refused before it waits for a forecast slot
+    app.add_middleware(ForecastSlots, slots=limits.max_concurrent_forecasts, wait_s=limits.forecast_wait_s)
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
+    add_error_handlers(app)
 
-    _add_error_handlers(app)
-
-    @app.get("/health", response_model=Health, responses={503: {"description": "no model to serve"}})
+    @app.get(
+        "/health",
+        response_model=Health,
+        responses={503: {"description": "no model to serve"}},
+    )
     def health():
-        try:
-            return health_of(holder.current, scheduler.last if scheduler else None)
-        except NoModel as exc:
-            return JSONResponse(status_code=503, content=Health(status="no_model", reason=str(exc)).model_dump())
+        """The model served and each dependency (champion, registry, database); `degraded` when one is down."""
+        document = health_of(holder, database_url, scheduler.last if scheduler else None)
+        if document.status == "no_model":
+            retry = {"Retry-After": str(OUTAGE_RETRY_AFTER_S)}
+            return JSONResponse(status_code=503, content=document.model_dump(mode="json"), headers=retry)
+        return document
 
     @app.post(
         "/forecast",
         response_model=ForecastResponse,
-        responses={422: {"description": "too little recent data"}, 503: {"description": "no model"}},
+        responses={
+            413: {"description": "body or readings over the limit"},
+            422: {"description": "a reading breaking the rules, or too little recent data"},
+            503: {"description": "no model, or every forecast slot busy"},
+        },
     )
     def forecast(request: ForecastRequest) -> Response:
         """Forecast each machine in the readings from the minute after its last reading."""
+        count = reading_count(request)
+        if count > limits.max_readings:
+            raise TooManyReadings(
+                f"{count} readings in one request, at most {limits.max_readings} (POWERCAST_SERVING_MAX_READINGS)",
+                "send the machines over several requests",
+            )
+        check_readings(request)
         loaded = holder.current
         one = machine_readings(request) if hasattr(loaded.model, "score_machine") else None
         if one is not None:  # one machine: scored on arrays, without building frames
@@ -213,20 +212,18 @@ def create_app(
     @app.get(
         "/forecasts/{machine_id}",
         response_model=MachineForecast,
-        responses={404: {"description": "no forecast stored for this machine"}},
+        responses={
+            404: {"description": "no forecast stored for this machine"},
+            503: {"description": "the database cannot be reached"},
+        },
     )
-    def stored_forecast(machine_id: str) -> MachineForecast:
+    def stored_forecast(machine_id: MachineIdInPath) -> MachineForecast:
         """The latest forecast the service issued and stored for one machine."""
         if database_url is None:
             raise HTTPException(404, "this service runs without a database")
-        from powercast.db.connection import connect
-        from powercast.serving.forecasts import latest_forecast
+        from powercast.serving.forecasts import stored_forecast
 
-        conn = connect(database_url)
-        try:
-            frame = latest_forecast(conn, machine_id)
-        finally:
-            conn.close()
+        frame = stored_forecast(database_url, machine_id)
         if frame.empty:
             raise HTTPException(404, f"no forecast stored for machine {machine_id}")
         frame["issue_ts"] = pd.to_datetime(frame["issue_ts"], utc=True)

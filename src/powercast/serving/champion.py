@@ -46,6 +46,8 @@ class ChampionHolder:
         self._load = load
         self._current: LoadedModel | None = None
         self._reason = "no model loaded yet"
+        self._registry_error: str | None = None
+        self.checked_at: pd.Timestamp | None = None  # the last time the registry answered
         self._lock = threading.Lock()  # one refresh at a time; readers never take it
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -61,15 +63,22 @@ class ChampionHolder:
     def reason(self) -> str:
         return self._reason
 
+    @property
+    def registry_error(self) -> str | None:
+        """Why the last refresh could not read the alias or load its version; None when it could."""
+        return self._registry_error
+
     def refresh(self) -> bool:
         """Load the aliased version if it differs from the loaded one; True when a swap happened."""
         with self._lock:
             try:
                 version = self._resolve()
             except Exception as exc:  # registry down: keep serving what is loaded
-                self._reason = f"the model registry cannot be reached ({str(exc).splitlines()[0][:200]})"
+                first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
+                self._reason = self._registry_error = f"the model registry cannot be reached ({first_line[:200]})"
                 log.warning("champion refresh failed: %s", self._reason)
                 return False
+            self.checked_at, self._registry_error = pd.Timestamp.now(tz="UTC"), None
             if version is None:
                 self._reason = (
                     f"no version of {REGISTERED_MODEL} holds the alias '{CHAMPION_ALIAS}' "
@@ -81,7 +90,9 @@ class ChampionHolder:
             try:
                 model = self._load(version)
             except Exception as exc:
-                self._reason = f"loading {REGISTERED_MODEL} version {version} failed ({str(exc)[:200]})"
+                self._reason = self._registry_error = (
+                    f"loading {REGISTERED_MODEL} version {version} failed ({str(exc)[:200]})"
+                )
                 log.error("%s", self._reason)
                 return False
             previous = self._current.version if self._current else None

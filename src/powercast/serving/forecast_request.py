@@ -5,6 +5,12 @@ Two shapes carry the same data:
 - `columns`: the same fields as parallel arrays (one array per field, all of one length), which is smaller on
   the wire and quicker to parse for the hundreds of readings an hour of 10-second data holds.
 
+Readings follow the rules of the Kafka reading events (`powercast.stream.events`, defined there once): a
+`machine_id` of the event pattern, a known sensor, a finite JSON number as value (no boolean, no string, no NaN
+or infinity), a unit (when sent) that is the sensor's, a time between `EARLIEST_TS` and now plus the events'
+`MAX_FUTURE`; `rated_power_w`, when sent, is positive. The types state what they can; `check_readings` adds the
+rules that span fields or rows and raises `InvalidReading` naming the field and the row.
+
 Readings are validated as typed dicts rather than model instances (a model object per reading costs more than
 the forecast itself), and timestamps become UTC nanoseconds through `datetime.timestamp`, exact to the
 microsecond pydantic parses, instead of a per-object pandas conversion.
@@ -12,6 +18,7 @@ microsecond pydantic parses, instead of a per-object pandas conversion.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, NotRequired
 
@@ -20,31 +27,59 @@ import pandas as pd
 from pydantic import BaseModel, Field, model_validator
 from typing_extensions import TypedDict
 
+from powercast.errors import PowercastError
 from powercast.features.frame import ATTRIBUTES
 from powercast.features.machine import MachineReadings
+from powercast.stream.events import (
+    EARLIEST_TS,
+    MAX_FUTURE,
+    FiniteValue,
+    MachineId,
+    Sensor,
+    canonical_unit,
+    ts_problem,
+)
 
 SENSOR_HELP = "power, temperature, vibration or pressure"
-TS_HELP = "ISO 8601 with a zone (a time without one is read as UTC)"
+TS_HELP = (
+    f"ISO 8601 with a zone (a time without one is read as UTC), from {EARLIEST_TS.year} "
+    f"to at most {MAX_FUTURE.total_seconds() / 60:g} minutes from now"
+)
+UNIT_HELP = "optional; when sent, the sensor's unit: W, °C (or C, degC), m/s² (or m/s2), bar"
+
+Unit = Annotated[str, Field(max_length=16, description=UNIT_HELP)]
+MachineType = Annotated[str, Field(max_length=64)]
+RatedPower = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False, description="rated power in W, > 0")]
+
+
+class InvalidReading(PowercastError):
+    """A reading that breaks a rule of the reading events; `loc` is where (as pydantic locates errors)."""
+
+    def __init__(self, loc: tuple, reason: str):
+        super().__init__(reason)
+        self.loc = loc
 
 
 class Reading(TypedDict):
-    machine_id: str
-    sensor: Annotated[str, Field(description=SENSOR_HELP)]
+    machine_id: MachineId
+    sensor: Annotated[Sensor, Field(description=SENSOR_HELP)]
     ts: Annotated[datetime, Field(description=TS_HELP)]
-    value: float
-    machine_type: NotRequired[str | None]
-    rated_power_w: NotRequired[float | None]
+    value: FiniteValue
+    unit: NotRequired[Unit | None]
+    machine_type: NotRequired[MachineType | None]
+    rated_power_w: NotRequired[RatedPower | None]
 
 
 class ReadingColumns(BaseModel):
     """Readings as parallel arrays: element i of every array belongs to reading i."""
 
-    machine_id: list[str]
-    sensor: list[str] = Field(description=SENSOR_HELP)
+    machine_id: list[MachineId]
+    sensor: list[Sensor] = Field(description=SENSOR_HELP)
     ts: list[datetime] = Field(description=TS_HELP)
-    value: list[float]
-    machine_type: list[str | None] | None = None
-    rated_power_w: list[float | None] | None = None
+    value: list[FiniteValue]
+    unit: list[Unit | None] | None = Field(None, description=UNIT_HELP)
+    machine_type: list[MachineType | None] | None = None
+    rated_power_w: list[RatedPower | None] | None = None
 
     @model_validator(mode="after")
     def _same_lengths(self) -> ReadingColumns:
@@ -69,6 +104,68 @@ class ForecastRequest(BaseModel):
         if self.readings is not None and self.columns is not None:
             raise ValueError("send either readings or columns, not both")
         return self
+
+
+def reading_count(request: ForecastRequest) -> int:
+    """How many readings the request carries."""
+    if request.columns is not None:
+        return len(request.columns.machine_id)
+    return len(request.readings or [])
+
+
+def check_readings(request: ForecastRequest, *, now: datetime | None = None) -> None:
+    """The event rules the field types cannot state: every reading's time between `EARLIEST_TS` and `now` plus
+    the allowed clock skew (`powercast.stream.events.ts_problem`), and a sent unit that is its sensor's.
+    InvalidReading naming the field and row of the first reading found breaking one."""
+    if request.columns is not None:
+        columns = request.columns
+
+        def loc(row: int, field: str) -> tuple:
+            return ("body", "columns", field, row)
+
+        _check_times(columns.ts, loc, now)
+        if columns.unit is not None:
+            _check_units(columns.sensor, columns.unit, loc)
+        return
+
+    rows = request.readings or []
+
+    def loc(row: int, field: str) -> tuple:
+        return ("body", "readings", row, field)
+
+    _check_times([row["ts"] for row in rows], loc, now)
+    if any("unit" in row for row in rows):
+        _check_units([row["sensor"] for row in rows], [row.get("unit") for row in rows], loc)
+
+
+def _check_times(stamps: list[datetime], loc: Callable[[int, str], tuple], now: datetime | None) -> None:
+    """The rule holds for every time when it holds for the earliest and the latest: only those two are checked."""
+    for row in _extremes(stamps):
+        stamp = stamps[row] if stamps[row].tzinfo else stamps[row].replace(tzinfo=UTC)
+        problem = ts_problem(stamp, now=now, earliest=EARLIEST_TS)
+        if problem:
+            raise InvalidReading(loc(row, "ts"), problem)
+
+
+def _extremes(stamps: list[datetime]) -> list[int]:
+    """The rows of the earliest and the latest of `stamps` (zone-less ones taken as UTC); none when empty."""
+    if not stamps:
+        return []
+    try:  # all zoned or all zone-less: compared as they are
+        rows = [stamps.index(min(stamps)), stamps.index(max(stamps))]
+    except TypeError:  # both kinds: compared as seconds since the epoch
+        seconds = utc_seconds(stamps)
+        rows = [int(np.argmin(seconds)), int(np.argmax(seconds))]
+    return list(dict.fromkeys(rows))
+
+
+def _check_units(sensors: list[str], units: list[str | None], loc: Callable[[int, str], tuple]) -> None:
+    for row, (sensor, unit) in enumerate(zip(sensors, units)):
+        if unit is not None:
+            try:
+                canonical_unit(sensor, unit)
+            except ValueError as exc:
+                raise InvalidReading(loc(row, "unit"), str(exc)) from None
 
 
 def readings_frame(request: ForecastRequest) -> pd.DataFrame:
@@ -129,13 +226,18 @@ def utc_timestamps(stamps: list[datetime]) -> pd.DatetimeIndex:
 
 
 def utc_nanoseconds(stamps: list[datetime]) -> np.ndarray:
-    """Nanoseconds since the epoch of `stamps` (zone-less ones taken as UTC).
+    """Nanoseconds since the epoch of `stamps` (zone-less ones taken as UTC); they must lie within int64
+    nanoseconds (1677-2262), which `check_readings` ensures for a request.
 
     `timestamp()` is exact to well under half a microsecond for any date within a century or two of 1970, so
     rounding recovers the microsecond pydantic parsed."""
-    seconds = np.fromiter(
+    return np.round(utc_seconds(stamps) * 1e6).astype(np.int64) * 1000
+
+
+def utc_seconds(stamps: list[datetime]) -> np.ndarray:
+    """Seconds since the epoch (floats) of `stamps`, zone-less ones taken as UTC."""
+    return np.fromiter(
         ((t if t.tzinfo else t.replace(tzinfo=UTC)).timestamp() for t in stamps),
         dtype=float,
         count=len(stamps),
     )
-    return np.round(seconds * 1e6).astype(np.int64) * 1000

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
+import psycopg2
 from psycopg2.extras import execute_values
 
+from powercast.db.connection import connect
+from powercast.errors import PowercastError
 from powercast.names import FORECASTS_TABLE
+from powercast.serving.replies import Unavailable
+
+log = logging.getLogger(__name__)
+READ_TIMEOUT_S = 3
 
 
 def write_forecasts(conn, forecast: pd.DataFrame, model_name: str, model_version: str) -> int:
@@ -60,6 +69,23 @@ def latest_forecast(conn, machine_id: str) -> pd.DataFrame:
         rows,
         columns=["machine_id", "issue_ts", "step", "ts", "yhat", "yhat_lo", "yhat_hi", "model_name", "model_version"],
     )
+
+
+def stored_forecast(database_url: str, machine_id: str) -> pd.DataFrame:
+    """`latest_forecast` of one machine on a connection of its own; Unavailable while the database cannot be
+    reached or fails the query (the cause is logged, not told to the client)."""
+    try:
+        conn = connect(database_url, connect_timeout=READ_TIMEOUT_S)
+    except PowercastError as exc:
+        log.warning("stored forecast of %s: %s", machine_id, exc.message)
+        raise Unavailable("the forecast database cannot be reached", "try again shortly") from None
+    try:
+        return latest_forecast(conn, machine_id)
+    except psycopg2.Error as exc:
+        log.warning("stored forecast of %s: %s", machine_id, str(exc).strip()[:300])
+        raise Unavailable("reading the stored forecast failed", "try again shortly") from None
+    finally:
+        conn.close()
 
 
 def _opt(value) -> float | None:

@@ -1,7 +1,9 @@
 """The reading event: one JSON object per sensor per interval, keyed by machine_id.
 
 `parse_event` is the single gate every consumed record goes through; anything it rejects becomes a
-dead letter carrying the `InvalidEvent` reason. `encode_event` is what producers publish.
+dead letter carrying the `InvalidEvent` reason. `encode_event` is what producers publish. The rules a reading
+follows (`MachineId`, `FiniteValue`, `canonical_unit`, `ts_problem`) are defined here once; the forecasting
+service applies the same ones to the readings of a forecast request.
 """
 
 from __future__ import annotations
@@ -19,8 +21,13 @@ SENSOR_UNITS: dict[str, str] = {"temperature": "°C", "vibration": "m/s²", "pre
 UNIT_ALIASES: dict[str, str] = {"C": "°C", "degC": "°C", "m/s2": "m/s²"}
 SENSORS = tuple(SENSOR_UNITS)
 MAX_FUTURE = timedelta(minutes=5)
+EARLIEST_TS = datetime(2000, 1, 1, tzinfo=UTC)  # the earliest reading time a caller may ask `ts_problem` to enforce
+MACHINE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+MACHINE_ID_MAX_LENGTH = 64
 
 Sensor = Literal["temperature", "vibration", "pressure", "power"]
+MachineId = Annotated[str, Field(min_length=1, max_length=MACHINE_ID_MAX_LENGTH, pattern=MACHINE_ID_PATTERN)]
+FiniteValue = Annotated[float, Field(strict=True, allow_inf_nan=False)]  # a JSON number: no bool, string, NaN or inf
 
 
 class InvalidEvent(ValueError):
@@ -32,21 +39,40 @@ class ReadingEvent(BaseModel):
 
     schema_version: Literal[1]
     event_id: uuid.UUID
-    machine_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+    machine_id: MachineId
     sensor: Sensor
-    value: Annotated[float, Field(strict=True, allow_inf_nan=False)]
+    value: FiniteValue
     unit: str
     ts: AwareDatetime
 
     @model_validator(mode="after")
     def _canonical_unit(self) -> ReadingEvent:
-        unit = UNIT_ALIASES.get(self.unit, self.unit)
-        expected = SENSOR_UNITS[self.sensor]
-        if unit != expected:
-            raise ValueError(f"unit {self.unit!r} does not match sensor {self.sensor!r} (expected {expected!r})")
+        unit = canonical_unit(self.sensor, self.unit)
         if unit != self.unit:
             object.__setattr__(self, "unit", unit)
         return self
+
+
+def canonical_unit(sensor: str, unit: str) -> str:
+    """The canonical spelling of `unit` (an ASCII alias becomes its symbol); ValueError when it is not the unit
+    `sensor` reports in."""
+    canonical = UNIT_ALIASES.get(unit, unit)
+    expected = SENSOR_UNITS[sensor]
+    if canonical != expected:
+        raise ValueError(f"unit {unit!r} does not match sensor {sensor!r} (expected {expected!r})")
+    return canonical
+
+
+def ts_problem(
+    ts: datetime, *, now: datetime | None = None, max_future: timedelta = MAX_FUTURE, earliest: datetime | None = None
+) -> str | None:
+    """Why `ts` (zone-aware) cannot be a reading's time: more than `max_future` after `now` (a gateway clock
+    running ahead), or before `earliest` when one is given. None when it can."""
+    if ts > (now or datetime.now(UTC)) + max_future:
+        return f"ts {ts.isoformat()} is more than {max_future} in the future"
+    if earliest is not None and ts < earliest:
+        return f"ts {ts.isoformat()} is before {earliest.date().isoformat()}"
+    return None
 
 
 def _reason(exc: ValidationError) -> str:
@@ -67,9 +93,9 @@ def parse_event(raw: bytes | str, *, now: datetime | None = None, max_future: ti
         if any(e["type"] == "json_invalid" for e in exc.errors()):
             raise InvalidEvent(f"not valid JSON: {exc.errors()[0]['msg']}") from None
         raise InvalidEvent(_reason(exc)) from None
-    limit = (now or datetime.now(UTC)) + max_future
-    if event.ts > limit:
-        raise InvalidEvent(f"ts {event.ts.isoformat()} is more than {max_future} in the future")
+    problem = ts_problem(event.ts, now=now, max_future=max_future)
+    if problem:
+        raise InvalidEvent(problem)
     return event
 
 

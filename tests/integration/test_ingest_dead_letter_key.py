@@ -62,7 +62,8 @@ def test_duplicates_are_removed_keeping_the_earliest_and_the_key_is_restored(scr
     conn.close()
 
     _copy_migrations(tmp_path)
-    assert [m.version for m in migrate(scratch_url, tmp_path)] == [KEY_MIGRATION]
+    applied = [m.version for m in migrate(scratch_url, tmp_path)]
+    assert applied[0] == KEY_MIGRATION and all(v > KEY_MIGRATION for v in applied[1:])  # later ones may follow
     rows = query(scratch_url, 'SELECT "partition", "offset", payload FROM dead_letters ORDER BY 1, 2, 3')
     assert [(p, o, bytes(payload).decode()) for p, o, payload in rows] == [
         (0, 1, "first"),

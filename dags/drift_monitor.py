@@ -46,10 +46,10 @@ def drift_monitor():
     )
 
     @task
-    def record_trigger(found: dict, run_id: str) -> None:
+    def record_trigger(found: dict, training_run: str) -> None:
         from powercast.jobs.monitoring import record_trigger as record
 
-        record(settings(), int(found["report_id"]), run_id)
+        record(settings(), int(found["report_id"]), training_run)
 
     found = report()
     needs_training(found) >> trigger

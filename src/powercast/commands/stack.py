@@ -11,6 +11,7 @@ from powercast.db.connection import redact
 from powercast.db.migrate import migrate
 from powercast.errors import PowercastError
 from powercast.registry import server_answers
+from powercast.stack.airflow import ADMIN, Airflow
 from powercast.stack.kafka import KafkaBroker, broker_answers
 from powercast.stack.mlflow import MlflowServer
 from powercast.stack.postgres import EmbeddedPostgres, check_reachable
@@ -50,6 +51,8 @@ def up(
     tracking = MlflowServer(s).start() if s.mlflow_tracking_uri is None else s.tracking_uri
     if not infra_only:
         _start_pipeline(s, options, url)
+        typer.echo("starting Airflow (the first start migrates its database: about a minute)")
+        Airflow(s).start()
     _print_urls(s, url, bootstrap, tracking, infra_only)
 
 
@@ -100,6 +103,8 @@ def _print_urls(s, url: str, bootstrap: str, tracking: str, infra_only: bool) ->
     typer.echo(f"kafka        {bootstrap}")
     typer.echo(f"mlflow       {tracking}")
     if not infra_only:
+        airflow = Airflow(s)
+        typer.echo(f"airflow      {airflow.url}  (login {ADMIN} / {airflow.admin_password()})")
         typer.echo(f"forecasts    http://127.0.0.1:{s.serving_port}/docs")
         typer.echo(f"ingest       http://127.0.0.1:{s.ingest_metrics_port}/metrics")
         typer.echo(f"logs         {s.resolved_data_dir / 'logs'}")
@@ -112,6 +117,8 @@ def down(ctx: typer.Context) -> None:
     for name in ("serve", "simulate", "ingest"):
         if supervisor.stop(name, timeout=SERVICES_STOP_TIMEOUT):
             typer.echo(f"{name} stopped")
+    if Airflow(s).stop():
+        typer.echo("airflow stopped")
     if s.mlflow_tracking_uri is None and MlflowServer(s).stop():
         typer.echo("mlflow stopped")
     if s.embedded_kafka:
@@ -138,6 +145,8 @@ def status(ctx: typer.Context) -> None:
     healthy &= kafka_up and mlflow_up
     line("kafka", kafka_up, s.bootstrap_servers)
     line("mlflow", mlflow_up, s.tracking_uri)
+    airflow = Airflow(s)
+    line("airflow", airflow.answers(), f"{airflow.url} (login {ADMIN} / {airflow.admin_password()})")
     supervisor = Supervisor(s)
     for name in SERVICES:
         pid = supervisor.pid(name)

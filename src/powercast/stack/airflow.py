@@ -78,8 +78,9 @@ def dags_folder(settings: Settings) -> Path:
 class Airflow:
     """Start, stop and inspect the local Airflow under `<data_dir>/airflow`."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, *, paused: bool = False):
         self.settings = settings
+        self.paused = paused  # DAGs start paused (tests unpause the one they run)
         self.paths = AirflowPaths(settings.resolved_data_dir)
 
     @property
@@ -101,7 +102,7 @@ class Airflow:
             "AIRFLOW__CORE__DAGS_FOLDER": str(folder),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(folder.parent / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": str(self.paused),
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.paths.passwords),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",

@@ -32,3 +32,9 @@ CHAMPION_HISTORY_VIEW = "champion_history"
 FORECASTS_TABLE = "forecasts"
 FORECAST_SERVING_HISTORY_VIEW = "forecast_serving_history"
 MLFLOW_EXPERIMENT = "powercast-forecasting"
+
+# Grafana and alerts: the read-only role Grafana connects as, the per-type sensor limits its dashboards and
+# alert rules share, and the alerts Grafana's webhook delivered
+GRAFANA_ROLE = "powercast_grafana"
+MACHINE_TYPE_LIMITS_TABLE = "machine_type_limits"
+ALERTS_TABLE = "alerts"

@@ -9,6 +9,7 @@ import typer
 
 from powercast import __version__
 from powercast.commands import (
+    alerts,
     backtest,
     db,
     features,
@@ -51,6 +52,7 @@ app.command("promote")(promotion.promote)
 app.command("rollback")(promotion.rollback)
 app.command("promotions")(promotion.history)
 app.command("serve")(serve.serve)
+app.add_typer(alerts.app, name="alerts")
 
 
 def _version(value: bool) -> None:

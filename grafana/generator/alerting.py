@@ -19,6 +19,7 @@ CONTACT_POINT = "powercast-alerts"
 # Grafana reaches the receiver of `powercast alerts serve`; the port comes from the same setting.
 WEBHOOK_URL = "http://127.0.0.1:${POWERCAST_ALERTS_PORT}/grafana/alerts"
 STALE_AFTER_S = 300
+GROUP_BY = ("alertname", "machine")  # one notification per rule and machine
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ def _rule(rule: Rule) -> dict:
             "__dashboardUid__": "powercast-sensors-live",
         },
         "isPaused": False,
-        "notification_settings": {"receiver": CONTACT_POINT},
+        "notification_settings": {"receiver": CONTACT_POINT, "group_by": list(GROUP_BY)},
     }
 
 
@@ -161,7 +162,7 @@ def alerting_file() -> dict:
             {
                 "orgId": 1,
                 "receiver": CONTACT_POINT,
-                "group_by": ["alertname", "machine"],
+                "group_by": list(GROUP_BY),
                 "group_wait": "30s",
                 "group_interval": "5m",
                 "repeat_interval": "4h",

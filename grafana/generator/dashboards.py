@@ -155,7 +155,7 @@ def sensors_live() -> dash.Dashboard:
         .override_by_name("seconds since last reading", [_prop("unit", "s")])
         .thresholds(_steps((None, "green"), (0.9, "orange"), (1.0, "red")))
     )
-    board = board.with_row(dash.Row("Machines: $machine"))
+    board = board.with_row(dash.Row("Machines: $machine").id(layout.id()))
     for sensor in q.SENSORS:
         board = board.with_panel(
             _series(
@@ -182,7 +182,7 @@ def sensors_live() -> dash.Dashboard:
                 ],
             )
         )
-    board = board.with_row(dash.Row("Fleet by machine type"))
+    board = board.with_row(dash.Row("Fleet by machine type").id(layout.id()))
     for sensor in ("temperature", "vibration", "pressure"):
         board = board.with_panel(
             _series(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from grafana.generator import queries as q
-from grafana.generator.dashboards import DATASOURCE_TYPE, DATASOURCE_UID
+from grafana.generator.provisioning import DATASOURCE_TYPE, DATASOURCE_UID
 
 FOLDER = "powercast"
 GROUP = "powercast"

@@ -16,9 +16,8 @@ from grafana_foundation_sdk.models import common as common_models
 from grafana_foundation_sdk.models import dashboard as models
 
 from grafana.generator import queries as q
+from grafana.generator.provisioning import DATASOURCE_TYPE, DATASOURCE_UID
 
-DATASOURCE_UID = "powercast-postgres"
-DATASOURCE_TYPE = "grafana-postgresql-datasource"
 DATASOURCE = models.DataSourceRef(type_val=DATASOURCE_TYPE, uid=DATASOURCE_UID)
 TAGS = ["powercast"]
 UNITS = {"temperature": "celsius", "vibration": "m/s²", "pressure": "pressurebar", "power": "watt"}

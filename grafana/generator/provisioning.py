@@ -7,9 +7,10 @@ GF_PATHS_PROVISIONING (set by Grafana's container image; set it to this folder w
 
 from __future__ import annotations
 
-from grafana.generator.dashboards import DATASOURCE_TYPE, DATASOURCE_UID
 from powercast.names import GRAFANA_ROLE
 
+DATASOURCE_UID = "powercast-postgres"
+DATASOURCE_TYPE = "grafana-postgresql-datasource"
 DASHBOARDS_FOLDER = "powercast"
 
 

@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from powercast.errors import PowercastError
 from powercast.monitoring.alerts_app import WEBHOOK_PATH, create_app
+from powercast.stack.process import free_port
 from tests.unit.test_alerts import GRAFANA_EXAMPLE
 
 
@@ -104,3 +111,42 @@ def test_an_unexpected_failure_is_503_not_500(grafana_fleet):
     with TestClient(create_app(grafana_fleet.admin_url, connector=broken), raise_server_exceptions=False) as c:
         response = c.post(WEBHOOK_PATH, json=GRAFANA_EXAMPLE)
     assert response.status_code == 503 and "RuntimeError" in response.json()["error"]
+
+
+def test_powercast_alerts_serve_receives_on_its_port_and_stops_on_sigterm(grafana_fleet, tmp_path):
+    conn = grafana_fleet.admin()
+    with conn.cursor() as cur:
+        cur.execute("DELETE FROM alerts")
+    conn.commit()
+    conn.close()
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": grafana_fleet.admin_url, "POWERCAST_ALERTS_PORT": str(port)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "powercast", "alerts", "serve"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        for _ in range(2):
+            assert httpx.post(f"{url}{WEBHOOK_PATH}", json=GRAFANA_EXAMPLE, timeout=5).status_code == 200
+        assert httpx.post(f"{url}{WEBHOOK_PATH}", content=b"{", timeout=5).status_code == 400
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    # uvicorn shuts down cleanly, then re-raises the signal it caught
+    assert server.returncode in (0, -signal.SIGTERM) and "Application shutdown complete" in output, output
+    assert f"alerts receiver on http://127.0.0.1:{port}{WEBHOOK_PATH}" in output
+    assert len(_rows(grafana_fleet)) == 2

@@ -12,7 +12,9 @@ from grafana.generator.queries import by_sql
 from tests.grafana.conftest import alerting, dashboards, file_queries, panels
 from tests.grafana.run import KINDS, relative_time, run, variable_values
 
-EMPTY_ON_A_HEALTHY_FLEET = {"stale_sensors"}  # no sensor has gone quiet
+# No sensor has gone quiet; the z-score has no verdict while every machine's load is changing (which depends on
+# the hour the session runs at: test_alert_rules gives it a machine at steady load).
+EMPTY_ON_A_HEALTHY_FLEET = {"stale_sensors", "alert_zscore"}
 
 
 def _panel_cases():

@@ -10,6 +10,7 @@ import typer
 from powercast import __version__
 from powercast.commands import (
     airflow,
+    alerts,
     backtest,
     db,
     features,
@@ -54,6 +55,8 @@ app.command("rollback")(promotion.rollback)
 app.command("promotions")(promotion.history)
 app.command("serve")(serve.serve)
 app.command("score")(serve.score)
+
+app.add_typer(alerts.app, name="alerts")
 
 
 def _version(value: bool) -> None:

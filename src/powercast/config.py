@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -80,6 +80,15 @@ class Settings(BaseSettings):
         5.0, ge=0, description="Seconds a forecast request waits for a free slot before it gets 503."
     )
     ingest_metrics_port: int = Field(9108, description="Port of the ingestor's Prometheus /metrics endpoint.")
+
+    # Grafana and alerts
+    alerts_port: int = Field(
+        9110, description="Port of the receiver of Grafana's alert webhook (`powercast alerts serve`)."
+    )
+    grafana_db_password: SecretStr | None = Field(
+        None,
+        description="Password of the read-only role Grafana connects as; `powercast alerts grafana-password` sets it.",
+    )
 
     @property
     def bootstrap_servers(self) -> str:

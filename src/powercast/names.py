@@ -37,3 +37,9 @@ MLFLOW_EXPERIMENT = "powercast-forecasting"
 DRIFT_REPORTS_TABLE = "drift_reports"
 FORECAST_QUALITY_TABLE = "forecast_quality"
 MONITORING_EXPERIMENT = "powercast-monitoring"
+
+# Grafana and alerts: the read-only role Grafana connects as, the per-type sensor limits its dashboards and
+# alert rules share, and the alerts Grafana's webhook delivered
+GRAFANA_ROLE = "powercast_grafana"
+MACHINE_TYPE_LIMITS_TABLE = "machine_type_limits"
+ALERTS_TABLE = "alerts"

@@ -20,6 +20,7 @@ from powercast.commands import (
     simulate,
     stack,
     train,
+    users,
 )
 from powercast.config import Settings
 from powercast.errors import PowercastError
@@ -52,6 +53,8 @@ app.command("rollback")(promotion.rollback)
 app.command("promotions")(promotion.history)
 app.command("serve")(serve.serve)
 app.command("score")(serve.score)
+# Users of the control center
+app.add_typer(users.app, name="users")
 
 
 def _version(value: bool) -> None:

@@ -10,6 +10,7 @@ import typer
 from powercast import __version__
 from powercast.commands import (
     backtest,
+    dash,
     db,
     features,
     ingest,
@@ -53,7 +54,8 @@ app.command("rollback")(promotion.rollback)
 app.command("promotions")(promotion.history)
 app.command("serve")(serve.serve)
 app.command("score")(serve.score)
-# Users of the control center
+# The control center and its users
+app.command("dash")(dash.dash)
 app.add_typer(users.app, name="users")
 
 

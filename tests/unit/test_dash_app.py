@@ -52,3 +52,26 @@ def test_dash_runs_as_a_child_with_the_settings_in_its_environment(tmp_path):
     assert env["PYTHONPATH"].split(":")[:3] == ["/repo", "/repo/src", "/elsewhere"]
     assert env["POWERCAST_DASH_PORT"] == "8123" and env["DATABASE_URL"] == "postgresql://u@h/db"
     assert env["POWERCAST_AIRFLOW_URL"] == f"http://127.0.0.1:{settings.airflow_port}" and env["HOME"] == "/root"
+
+
+def test_the_child_gets_the_termination_signal(tmp_path):
+    import os
+    import signal
+    import sys
+    import threading
+    import time
+
+    from powercast.commands.dash import run_child
+
+    ready = tmp_path / "ready"
+    script = f"import pathlib, time; pathlib.Path({str(ready)!r}).touch(); time.sleep(60)"
+
+    def terminate_when_ready():
+        while not ready.exists():
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=terminate_when_ready, daemon=True).start()
+    started = time.monotonic()
+    assert run_child([sys.executable, "-c", script], dict(os.environ), tmp_path) == 128 + signal.SIGTERM
+    assert time.monotonic() - started < 30

@@ -7,6 +7,7 @@ root on PYTHONPATH and the settings it needs in its environment, and waits for i
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -55,8 +56,21 @@ def dash(ctx: typer.Context) -> None:
         )
     require_free_port(HOST, s.dash_port, "POWERCAST_DASH_PORT")
     typer.echo(f"control center on http://{HOST}:{s.dash_port}")
+    raise typer.Exit(run_child([sys.executable, "-m", "dash_app"], dash_environment(s), REPO))
+
+
+def run_child(cmd: list[str], env: dict[str, str], cwd: Path) -> int:
+    """Run the app and wait for it; SIGTERM and Ctrl-C sent to this process are passed on to it. Its exit code
+    (128 + the signal number when a signal ended it)."""
+    child = subprocess.Popen(cmd, env=env, cwd=cwd)
+    previous = signal.signal(signal.SIGTERM, lambda signum, _frame: child.send_signal(signum))
     try:
-        code = subprocess.call([sys.executable, "-m", "dash_app"], env=dash_environment(s), cwd=REPO)
-    except KeyboardInterrupt:
-        code = 130
-    raise typer.Exit(code)
+        while True:
+            try:
+                code = child.wait()
+                break
+            except KeyboardInterrupt:
+                child.send_signal(signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return 128 - code if code < 0 else code

@@ -6,6 +6,7 @@ Skipped when Chromium or its driver is missing (scripts/bootstrap.sh installs De
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
@@ -16,7 +17,9 @@ import pytest
 from tests.ui.seed import seed_fleet
 
 REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "docs" / "screenshots"
+# Where the browser tests save a screenshot of each page: .data/screenshots (git-ignored) unless
+# POWERCAST_SCREENSHOT_DIR says otherwise; `POWERCAST_SCREENSHOT_DIR=docs/screenshots` refreshes the README's.
+SCREENSHOTS = REPO / os.environ.get("POWERCAST_SCREENSHOT_DIR", ".data/screenshots")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 USERS = {"ada": ("admin", "correct horse battery"), "olga": ("operator", "staple gun 42")}

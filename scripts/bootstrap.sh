@@ -11,6 +11,17 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
     exit 1
 fi
 
+# The browser tests (tests/ui) drive Debian's headless Chromium through its chromedriver.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing chromium and chromium-driver for the browser tests ..." >&2
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    else
+        echo "note: chromium/chromedriver not found; the browser tests (tests/ui) will be skipped." \
+            "Install them with: sudo apt-get install chromium chromium-driver" >&2
+    fi
+fi
+
 UV_VERSION=0.13.8
 stamp=.venv/.powercast-installed
 want=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)

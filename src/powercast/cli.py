@@ -12,6 +12,7 @@ from powercast.commands import (
     airflow,
     alerts,
     backtest,
+    dash,
     db,
     features,
     ingest,
@@ -22,6 +23,7 @@ from powercast.commands import (
     simulate,
     stack,
     train,
+    users,
 )
 from powercast.config import Settings
 from powercast.errors import PowercastError
@@ -55,6 +57,9 @@ app.command("rollback")(promotion.rollback)
 app.command("promotions")(promotion.history)
 app.command("serve")(serve.serve)
 app.command("score")(serve.score)
+# The control center and its users
+app.command("dash")(dash.dash)
+app.add_typer(users.app, name="users")
 
 app.add_typer(alerts.app, name="alerts")
 

@@ -122,3 +122,21 @@ class Settings(BaseSettings):
     @property
     def tracking_uri(self) -> str:
         return self.mlflow_tracking_uri or f"http://127.0.0.1:{self.mlflow_port}"
+
+    # The control center (dash_app) and the labels it collects
+    airflow_url: str | None = Field(
+        None, description="Base URL of Airflow's API server; unset means the local one on airflow_port."
+    )
+    airflow_username: str = Field("admin", description="User the control center starts DAG runs as.")
+    airflow_password: str | None = Field(
+        None,
+        description="That user's password; unset: the one Airflow generated under <data_dir>/airflow.",
+    )
+    dash_session_hours: float = Field(8.0, gt=0, description="How long a control-center login lasts.")
+    feedback_model_wrong_weight: float = Field(
+        3.0, ge=1.0, description="Training weight of target minutes inside forecasts labelled model_wrong."
+    )
+
+    @property
+    def airflow_base_url(self) -> str:
+        return (self.airflow_url or f"http://127.0.0.1:{self.airflow_port}").rstrip("/")

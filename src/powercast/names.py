@@ -43,3 +43,17 @@ MONITORING_EXPERIMENT = "powercast-monitoring"
 GRAFANA_ROLE = "powercast_grafana"
 MACHINE_TYPE_LIMITS_TABLE = "machine_type_limits"
 ALERTS_TABLE = "alerts"
+
+# The control center: users, their sessions and their labels on forecasts
+USERS_TABLE = "users"
+USER_SESSIONS_TABLE = "user_sessions"
+FORECAST_FEEDBACK_TABLE = "forecast_feedback"
+ROLES = ("operator", "admin")
+VERDICTS = ("correct", "incorrect")
+FEEDBACK_REASONS = ("sensor_fault", "maintenance", "unusual_operation", "model_wrong", "other")
+EXCLUDING_REASONS = ("sensor_fault", "maintenance")  # incorrect for these: the window's minutes are not targets
+UPWEIGHTING_REASONS = ("model_wrong",)  # incorrect for these: the window's minutes weigh more in training
+
+# Airflow DAG ids the control center starts
+TRAIN_DAG_ID = "train_models"
+PROMOTE_DAG_ID = "promote_model"

@@ -191,12 +191,12 @@ def _predictions(conn, start: datetime, end: datetime):
 
 
 def _rejected_rate(conn, start: datetime, end: datetime) -> float:
-    """Share of the forecasts labelled in the window that operators marked incorrect (0 without labels)."""
-    with conn.cursor() as cur:
-        cur.execute("SELECT to_regclass('forecast_feedback') IS NOT NULL")
-        if not cur.fetchone()[0]:
-            return 0.0
-    return 0.0
+    """Share of the forecasts issued in the window and labelled by operators that they marked incorrect (0
+    without labels)."""
+    from powercast.feedback.store import rejected_rate
+
+    rate = rejected_rate(conn, start, end)
+    return 0.0 if rate is None else float(rate)
 
 
 def _store_html(settings: Settings, result, start: datetime, end: datetime, notes: list[str]) -> str | None:

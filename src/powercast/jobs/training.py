@@ -47,20 +47,28 @@ def train_and_register(
     """Cross-validate `models` on the last `days` of features (all but the latest `holdout_hours`, kept for
     promotion), refit them, and with `register` (None: when the MLflow server answers) log the run with the best
     model; `as_challenger` also registers that model as the challenger (else `register_best` can, later)."""
-    from powercast.features.tables import load_minute_frame
     from powercast.models.catalog import parse_model_names
-    from powercast.training.holdout import training_part
+    from powercast.training.feedback import load_training_data
     from powercast.training.pipeline import train_models
     from powercast.training.tracking import track_and_register, tracking_available
 
     names = parse_model_names(",".join(models))
     track, note = tracking_available(settings, register)  # checked before training, not after
     start = None if days is None else datetime.now(UTC) - timedelta(days=days)
-    frame = training_part(load_minute_frame(settings.app_database_url, start=start), holdout_hours)
-    report = train_models(frame, names, n_windows=windows, issue_every=issue_every, progress=progress)
+    data = load_training_data(settings, start, holdout_hours)  # operators' labels weight the targets
+    frame = data.frame
+    report = train_models(
+        frame, names, n_windows=windows, issue_every=issue_every, progress=progress, sample_weight=data.sample_weight
+    )
     tracked = (
         track_and_register(
-            report, settings, frame=frame, n_windows=windows, register=as_challenger, triggered_by=triggered_by
+            report,
+            settings,
+            frame=frame,
+            n_windows=windows,
+            register=as_challenger,
+            triggered_by=triggered_by,
+            feedback=data.feedback,
         )
         if track
         else None

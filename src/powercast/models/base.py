@@ -11,6 +11,10 @@ used only when present.
 `machine_id`, `issue_ts`, `step` (1..horizon), `ts` (= issue_ts + (step - 1) minutes, the target bucket),
 `yhat`, `yhat_lo`, `yhat_hi` (the lower and upper quantiles of `quantiles`).
 
+Sample weights (optional, XGBoost and LSTM): a frame `machine_id, ts, weight` weighting *target buckets*: every
+training sample (issue T, step k) whose target bucket T + (k - 1) min is listed gets that weight; weight 0 drops the
+sample from the targets. Buckets not listed weigh 1; without weights training is exactly as before.
+
 Time semantics: a forecast issued at minute boundary T uses only buckets with ts < T, and step k forecasts the
 bucket starting at T + (k - 1) minutes. `backtest` (time-series cross-validation) lives in
 `powercast.models.cv` and is reachable from every forecaster through `Forecaster.backtest`.
@@ -22,6 +26,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import ClassVar
 
+import numpy as np
 import pandas as pd
 
 from powercast.features.spec import HORIZON
@@ -32,6 +37,7 @@ class Forecaster(ABC):
     """fit on a minute frame, predict forecast frames, backtest with expanding-window cross-validation."""
 
     name: ClassVar[str]
+    supports_sample_weight: ClassVar[bool] = False  # fit(frame, sample_weight=...) accepted
 
     def __init__(self, horizon: int = HORIZON, quantiles: tuple[float, float] = QUANTILES):
         self.horizon = horizon
@@ -54,3 +60,23 @@ class Forecaster(ABC):
     def params(self) -> dict:
         """Hyper-parameters worth logging."""
         return {"horizon": self.horizon, "quantiles": list(self.quantiles)}
+
+
+SAMPLE_WEIGHT_COLUMNS = ["machine_id", "ts", "weight"]
+
+
+def target_weights(sample_weight: pd.DataFrame | None, index: pd.DataFrame, horizon: int) -> np.ndarray | None:
+    """The weight [n, horizon] of each issue's (rows of `index`: machine_id, issue_ts) target bucket at each step,
+    from a `machine_id, ts, weight` frame (1 where a bucket is not listed); None when there are no weights."""
+    if sample_weight is None or sample_weight.empty:
+        return None
+    weights = sample_weight.assign(
+        machine_id=sample_weight["machine_id"].astype(str), ts=pd.to_datetime(sample_weight["ts"], utc=True)
+    ).set_index(["machine_id", "ts"])["weight"]
+    weights = weights.groupby(level=[0, 1]).min()
+    machines = np.repeat(index["machine_id"].astype(str).to_numpy(), horizon)
+    issue = pd.DatetimeIndex(pd.to_datetime(index["issue_ts"], utc=True)).repeat(horizon)
+    steps = np.tile(np.arange(horizon), len(index))
+    keys = pd.MultiIndex.from_arrays([machines, issue + pd.to_timedelta(steps, unit="min")])
+    found = weights.reindex(keys).to_numpy(float)
+    return np.where(np.isnan(found), 1.0, found).reshape(len(index), horizon)

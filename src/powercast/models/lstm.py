@@ -20,12 +20,12 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import torch
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, TensorDataset, WeightedRandomSampler
 
 from powercast.errors import PowercastError
 from powercast.features.spec import HORIZON, FeatureSpec
 from powercast.features.windows import default_channels, issue_index, sliding_windows
-from powercast.models.base import Forecaster
+from powercast.models.base import Forecaster, target_weights
 from powercast.models.design import Design, build_design, fit_profile, training_frame
 from powercast.models.frame import QUANTILES, forecast_frame, machine_scales, model_frame
 from powercast.models.lstm_net import QuantileLightning, SequenceQuantileNet
@@ -37,6 +37,7 @@ class LSTMForecaster(Forecaster):
     """Global LSTM over all machines with quantile outputs."""
 
     name = "lstm"
+    supports_sample_weight = True
 
     def __init__(
         self,
@@ -69,7 +70,9 @@ class LSTMForecaster(Forecaster):
         self.num_threads = num_threads
 
     # -- fit ---------------------------------------------------------------------------------------------------
-    def fit(self, frame: pd.DataFrame) -> LSTMForecaster:
+    def fit(self, frame: pd.DataFrame, sample_weight: pd.DataFrame | None = None) -> LSTMForecaster:
+        """Fit on a minute frame; `sample_weight` (machine_id, ts, weight) weights target buckets: weight 0 masks the
+        target out of the loss, and an issue is drawn for training in proportion to the mean weight of its targets."""
         frame = training_frame(frame, self.spec, self.name)
         self.scales_ = machine_scales(frame)
         self.channels_ = default_channels(frame, self.spec)
@@ -78,6 +81,9 @@ class LSTMForecaster(Forecaster):
             frame, self.spec, self.scales_, stride=self.stride, with_targets=True, profile=profile, leave_day_out=True
         )
         self.profile_ = profile.compact() if profile is not None else None
+        weights = target_weights(sample_weight, design.index, self.horizon)
+        if weights is not None:
+            design.y = np.where(weights > 0, design.y, np.nan)
         keep = np.isfinite(design.anchor) & ~design.stuck & np.isfinite(design.y).any(axis=1)
         if keep.sum() < 50:
             raise PowercastError(
@@ -85,13 +91,14 @@ class LSTMForecaster(Forecaster):
                 "give more history (at least a few hours per machine)",
             )
         design = _subset(design, keep)
+        issue_weights = None if weights is None else _issue_weights(weights[keep], design.y)
         self.feature_names_ = list(design.X.columns)
         self._fit_normalisation(frame, design)
         sequence, features = self._inputs(frame, design)
         target = design.relative_targets().astype(np.float32)
         cut = design.index["issue_ts"].quantile(1 - self.validation_share)
         train = (design.index["issue_ts"] < cut).to_numpy()
-        self.net_ = self._train(sequence, features, target, train)
+        self.net_ = self._train(sequence, features, target, train, issue_weights)
         return self
 
     def _feature_matrix(self, design: Design) -> np.ndarray:
@@ -124,7 +131,12 @@ class LSTMForecaster(Forecaster):
         return sequence, features
 
     def _train(
-        self, sequence: np.ndarray, features: np.ndarray, target: np.ndarray, train: np.ndarray
+        self,
+        sequence: np.ndarray,
+        features: np.ndarray,
+        target: np.ndarray,
+        train: np.ndarray,
+        weights: np.ndarray | None = None,
     ) -> SequenceQuantileNet:
         import lightning.pytorch as pl
 
@@ -139,8 +151,10 @@ class LSTMForecaster(Forecaster):
         )
         module = QuantileLightning(net, (self.quantiles[0], 0.5, self.quantiles[1]), lr=self.lr)
         loaders = [
-            self._loader(sequence[rows], features[rows], target[rows], shuffle=shuffle)
-            for rows, shuffle in ((train, True), (~train, False))
+            self._loader(
+                sequence[train], features[train], target[train], True, None if weights is None else weights[train]
+            ),
+            self._loader(sequence[~train], features[~train], target[~train], shuffle=False),
         ]
         threads = torch.get_num_threads()
         with _quiet_lightning():
@@ -167,9 +181,14 @@ class LSTMForecaster(Forecaster):
         self.best_val_loss_ = float(module.best_loss)
         return net.cpu().eval()
 
-    def _loader(self, sequence, features, target, shuffle: bool) -> DataLoader:
+    def _loader(self, sequence, features, target, shuffle: bool, weights: np.ndarray | None = None) -> DataLoader:
         data = TensorDataset(torch.from_numpy(sequence), torch.from_numpy(features), torch.from_numpy(target))
         generator = torch.Generator().manual_seed(self.seed)
+        if weights is not None and len(weights):
+            sampler = WeightedRandomSampler(
+                torch.as_tensor(weights, dtype=torch.double), len(weights), replacement=True, generator=generator
+            )
+            return DataLoader(data, batch_size=self.batch_size, sampler=sampler)
         return DataLoader(data, batch_size=self.batch_size, shuffle=shuffle, generator=generator)
 
     # -- predict -----------------------------------------------------------------------------------------------
@@ -221,6 +240,14 @@ class LSTMForecaster(Forecaster):
             "num_threads": self.num_threads,
             "spec": self.spec.to_dict(),
         }
+
+
+def _issue_weights(weights: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per issue, the mean weight of its targets that count (finite, weight > 0); 1 when none does."""
+    counted = np.isfinite(y) & (weights > 0)
+    total = np.where(counted, weights, 0.0).sum(axis=1)
+    n = counted.sum(axis=1)
+    return np.where(n > 0, total / np.maximum(n, 1), 1.0)
 
 
 def _subset(design: Design, keep: np.ndarray) -> Design:

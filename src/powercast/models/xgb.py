@@ -28,7 +28,7 @@ from powercast.errors import PowercastError
 from powercast.features.machine import MachineMinutes
 from powercast.features.spec import HORIZON, FeatureSpec
 from powercast.features.windows import issue_index
-from powercast.models.base import Forecaster
+from powercast.models.base import Forecaster, target_weights
 from powercast.models.design import FUTURE_COLUMNS, Design, build_design, fit_profile, machine_inputs, training_frame
 from powercast.models.frame import QUANTILES, forecast_frame, machine_scale, machine_scales, model_frame
 
@@ -39,6 +39,7 @@ class XGBoostForecaster(Forecaster):
     """Global gradient-boosted quantile model over all machines."""
 
     name = "xgb"
+    supports_sample_weight = True
 
     def __init__(
         self,
@@ -81,7 +82,9 @@ class XGBoostForecaster(Forecaster):
         self.n_jobs = n_jobs
         self.seed = seed
 
-    def fit(self, frame: pd.DataFrame) -> XGBoostForecaster:
+    def fit(self, frame: pd.DataFrame, sample_weight: pd.DataFrame | None = None) -> XGBoostForecaster:
+        """Fit on a minute frame; `sample_weight` (machine_id, ts, weight) weights target buckets (0: not a target),
+        see `powercast.models.base`."""
         frame = training_frame(frame, self.spec, self.name)
         self.scales_ = machine_scales(frame)
         profile = fit_profile(frame, self.spec, self.scales_)
@@ -101,6 +104,10 @@ class XGBoostForecaster(Forecaster):
         target = design.relative_targets()[rows, steps - 1]
         in_train = _time_ordered_split(design.index["issue_ts"], self.validation_share)[rows]
         ok = usable[rows] & np.isfinite(target)
+        weights = target_weights(sample_weight, design.index, self.horizon)
+        weight = None if weights is None else weights[rows, steps - 1]
+        if weight is not None:
+            ok &= weight > 0
         train, valid = ok & in_train, ok & ~in_train
         self.booster_ = xgb.XGBRegressor(
             objective="reg:quantileerror",
@@ -112,7 +119,12 @@ class XGBoostForecaster(Forecaster):
             **self.booster_params,
         )
         eval_set = [(X[valid], target[valid])] if valid.any() else None
-        self.booster_.fit(X[train], target[train], eval_set=eval_set, verbose=False)
+        weighted = {}
+        if weight is not None:
+            weighted["sample_weight"] = weight[train]
+            if eval_set is not None:
+                weighted["sample_weight_eval_set"] = [weight[valid]]
+        self.booster_.fit(X[train], target[train], eval_set=eval_set, verbose=False, **weighted)
         return self
 
     def predict(self, frame: pd.DataFrame, issue_times: Sequence[pd.Timestamp] | None = None) -> pd.DataFrame:

@@ -56,9 +56,13 @@ def train_models(
     params: dict[str, dict] | None = None,
     refit: bool = True,
     progress: bool = False,
+    sample_weight: pd.DataFrame | None = None,
     **cv_options,
 ) -> TrainingReport:
-    """Cross-validate each model (expanding window), refit it on all data, and summarise per model."""
+    """Cross-validate each model (expanding window), refit it on all data, and summarise per model.
+
+    `sample_weight` (machine_id, ts, weight; see `powercast.models.base`) weights the target buckets of every fit of
+    the models that support it (CV folds and the refit); the others, and all scoring, ignore it."""
     spec = spec or FeatureSpec()
     frame = model_frame(frame)
     if not model_names:
@@ -67,15 +71,21 @@ def train_models(
     cv, metrics, models, timings = {}, {}, {}, {}
     for name in evaluated:
         forecaster = build_forecaster(name, spec, (params or {}).get(name))
+        weighted = sample_weight is not None and not sample_weight.empty and forecaster.supports_sample_weight
         started = time.perf_counter()
         cv[name] = cross_validate(
-            forecaster, frame, n_windows=n_windows, horizon=spec.horizon, progress=progress, **cv_options
+            WeightedFit(forecaster, sample_weight) if weighted else forecaster,
+            frame,
+            n_windows=n_windows,
+            horizon=spec.horizon,
+            progress=progress,
+            **cv_options,
         )
         timings[name] = {"cv_s": time.perf_counter() - started}
         metrics[name] = metrics_table(cv[name])
         if refit and name in model_names:
             started = time.perf_counter()
-            models[name] = forecaster.fit(frame)
+            models[name] = forecaster.fit(frame, sample_weight=sample_weight) if weighted else forecaster.fit(frame)
             timings[name]["refit_s"] = time.perf_counter() - started
         log.info(
             "%s: MAE %.1f, ratio to persistence %.3f",
@@ -102,6 +112,25 @@ def train_models(
         best=str(requested["mae"].idxmin()),
         timings=timings,
     )
+
+
+class WeightedFit(Forecaster):
+    """A forecaster whose every `fit` passes the same sample weights (so cross-validation folds use them too)."""
+
+    def __init__(self, inner: Forecaster, sample_weight: pd.DataFrame):
+        super().__init__(horizon=inner.horizon, quantiles=inner.quantiles)
+        self.inner, self.sample_weight = inner, sample_weight
+        self.name = inner.name
+
+    def fit(self, frame: pd.DataFrame) -> WeightedFit:
+        self.inner.fit(frame, sample_weight=self.sample_weight)
+        return self
+
+    def predict(self, frame: pd.DataFrame, issue_times=None) -> pd.DataFrame:
+        return self.inner.predict(frame, issue_times)
+
+    def params(self) -> dict:
+        return self.inner.params()
 
 
 def summarise(metrics: dict[str, pd.DataFrame]) -> pd.DataFrame:

@@ -229,11 +229,13 @@ def track_and_register(
     register: bool = True,
     run_name: str | None = None,
     triggered_by: str = "cli",
+    feedback=None,
 ) -> TrackedRun:
     """Log `report` as one MLflow run; register its best model and give that version the `challenger` alias.
 
     `frame` is the minute frame the models were trained on: it becomes the run's dataset input, a Parquet
-    artifact, and the source of the model's input example.
+    artifact, and the source of the model's input example. `feedback` (the labels used) logs how many labels of
+    each kind shaped the targets and the operator-rejected rate, overall and per model version.
     """
     import mlflow
 
@@ -245,6 +247,8 @@ def track_and_register(
         mlflow.log_dict(report.spec.to_dict(), "feature_spec.json")
         if frame is not None:
             _log_snapshot(frame, report)
+        if feedback is not None:  # powercast.training.feedback.FeedbackSummary: label counts, rejected rate
+            mlflow.log_metrics(feedback.metrics())
         per_step = {}
         for name, cv in report.cv.items():
             tables = cv_metric_series(cv)

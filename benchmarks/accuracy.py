@@ -7,7 +7,7 @@ and `peak_rss_mb`, the peak resident memory of the process that ran it (each mod
 process, which inherits the data frame).
 Targets: XGBoost and LSTM at most 0.75 x persistence MAE over horizons 1-15, 10%-90% coverage in 0.75-0.90.
 
-    PYTHONPATH=src:. python benchmarks/accuracy.py [--days 14] [--machines 10] [--windows 3] [--source synthetic]
+    python -m benchmarks.accuracy [--days 14] [--machines 10] [--windows 3] [--source synthetic]
 
 Data comes from `load_data(source)`: "synthetic" is the seeded generator in tests/synthetic.py; once the
 machine simulator (`powercast.simulator`) is merged, "simulator" should become the default.
@@ -19,16 +19,13 @@ import argparse
 import json
 import multiprocessing
 import resource
-import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from powercast.features.spec import FeatureSpec  # noqa: E402
-from powercast.training.pipeline import train_models  # noqa: E402
+from powercast.features.spec import FeatureSpec
+from powercast.training.pipeline import train_models
 
 MODELS = ["persistence", "seasonal_naive", "moving_average", "xgb", "lstm"]
 TARGET_RATIO, COVERAGE = 0.75, (0.75, 0.90)

@@ -1,7 +1,7 @@
 """How long the DAG processor takes to parse dags/ (it does so every few seconds; target under 2 s), next to
 the bare import of Airflow's SDK that every parse pays anyway, measured side by side in fresh processes.
 
-    python benchmarks/airflow_parse.py [--repeat 5]
+    python -m benchmarks.airflow_parse [--repeat 5]
 """
 
 from __future__ import annotations

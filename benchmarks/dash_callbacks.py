@@ -6,7 +6,7 @@
 - Machine: `dash_app.data.machine.load_machine` + `machine_figure` for one machine over 6 hours of 10-second
   readings of four sensors (8,640 readings) with its forecasts.
 
-    PYTHONPATH=src:. python benchmarks/dash_callbacks.py [--repeat 20] [--database-url URL]
+    python -m benchmarks.dash_callbacks [--repeat 20] [--database-url URL]
 
 Without --database-url it starts an embedded PostgreSQL in a temporary directory and removes it afterwards.
 """
@@ -17,18 +17,15 @@ import argparse
 import json
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from dash_app.data.fleet import fleet_view  # noqa: E402
-from dash_app.data.machine import load_machine, machine_figure  # noqa: E402
-from powercast.db.connection import connect  # noqa: E402
-from tests.ui.seed import seed_fleet  # noqa: E402
+from dash_app.data.fleet import fleet_view
+from dash_app.data.machine import load_machine, machine_figure
+from powercast.db.connection import connect
+from tests.ui.seed import seed_fleet
 
 
 def timed(fn, repeat: int) -> dict[str, float]:

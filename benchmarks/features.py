@@ -1,6 +1,6 @@
 """Feature pipeline speed, measured side by side in one run (seeded data, a temporary embedded PostgreSQL).
 
-    python benchmarks/features.py [--days 1] [--machines 10]
+    python -m benchmarks.features [--days 1] [--machines 10]
 
 Prints the feature job's full run against its incremental runs (a few fresh minutes, one late minute, nothing
 new) with the ratio, then the batch derivation of derived features, the live per-minute update and the

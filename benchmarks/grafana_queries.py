@@ -1,6 +1,6 @@
 """Time of every Grafana panel and alert query on a week of readings of 100 machines (target: 500 ms each).
 
-    PYTHONPATH=src:. python benchmarks/grafana_queries.py [--days 7] [--machines 100] [--repeat 5] \
+    python -m benchmarks.grafana_queries [--days 7] [--machines 100] [--repeat 5] \
         [--database-url URL]
 
 1. Starts an embedded PostgreSQL in a temporary directory (or uses --database-url, which must be empty of
@@ -18,23 +18,20 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # grafana.generator, tests.grafana: shared helpers
-
-from grafana.generator import macros  # noqa: E402
-from powercast.config import Settings  # noqa: E402
-from powercast.db.connection import connect  # noqa: E402
-from powercast.db.migrate import migrate  # noqa: E402
-from powercast.monitoring.alerts_role import grafana_url, set_grafana_password  # noqa: E402
-from powercast.simulator.fleet import build_fleet  # noqa: E402
-from tests.grafana import fleet  # noqa: E402
-from tests.grafana.conftest import alerting, dashboards, panels  # noqa: E402
-from tests.grafana.run import relative_time, run  # noqa: E402
+from grafana.generator import macros
+from powercast.config import Settings
+from powercast.db.connection import connect
+from powercast.db.migrate import migrate
+from powercast.monitoring.alerts_role import grafana_url, set_grafana_password
+from powercast.simulator.fleet import build_fleet
+from tests.grafana import fleet
+from tests.grafana.conftest import alerting, dashboards, panels
+from tests.grafana.run import relative_time, run
 
 TARGET_S = 0.5
 PASSWORD = "benchmark"

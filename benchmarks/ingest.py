@@ -1,6 +1,6 @@
 """Ingestor throughput, freshness and memory, with a raw PostgreSQL COPY of the same rows measured side by side.
 
-    PYTHONPATH=src python benchmarks/ingest.py [--readings 500000] [--live-machines 1000] [--live-seconds 30]
+    python -m benchmarks.ingest [--readings 500000] [--live-machines 1000] [--live-seconds 30]
 
 1. Starts its own embedded Kafka and PostgreSQL on free ports in a temporary directory (or uses
    `--bootstrap` / `--database-url`), applies the migrations and creates a fresh topic.

@@ -1,6 +1,6 @@
 """Latency of the forecasting service against the model's bare predict time, measured side by side.
 
-    PYTHONPATH=src:. python benchmarks/serving.py [--model xgb] [--requests 300] [--fleet 100] \
+    python -m benchmarks.serving [--model xgb] [--requests 300] [--fleet 100] \
         [--shapes readings columns]
 
 1. Trains the chosen forecaster on synthetic history and wraps it exactly as the registry does
@@ -24,15 +24,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.synthetic: the shared data generator
 
 
 def long_from_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,6 +1,6 @@
 """Resident memory of the forecasting service under a burst of the largest requests its limits accept.
 
-    PYTHONPATH=src:. python benchmarks/serving_memory.py [--clients 8] [--shape readings]
+    python -m benchmarks.serving_memory [--clients 8] [--shape readings]
 
 Starts the service (uvicorn, default `POWERCAST_SERVING_*` limits) in a subprocess with a small XGBoost model
 trained on synthetic history, sends one small request to warm it up and takes its resident memory (VmRSS) as the
@@ -25,8 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from serving import request_bodies, ten_second_readings  # noqa: E402  (benchmarks/serving.py)
+from benchmarks.serving import request_bodies, ten_second_readings
 
 MINUTES = 70
 

@@ -1,6 +1,6 @@
 """Simulator publish rate: readings/s of `backfill` into a real broker, per Kafka client, side by side.
 
-    python benchmarks/simulator_publish.py --days 1 --machines 10
+    python -m benchmarks.simulator_publish --days 1 --machines 10
 
 Starts an embedded broker on free ports in a temporary directory (or uses --bootstrap), then measures in one
 run: generating and encoding only (no broker), `backfill` with kafka-python, and `backfill` with

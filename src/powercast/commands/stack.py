@@ -69,6 +69,7 @@ def _start_pipeline(s, options: UpOptions, url: str) -> None:
         wait_for_history(url, now - timedelta(days=days), timeout=3600)
     _first_models(s, options)
     supervisor.start(definitions["serve"], timeout=180)
+    supervisor.start(definitions["dash"], timeout=120)
 
 
 def _first_models(s, options: UpOptions) -> None:
@@ -105,6 +106,7 @@ def _print_urls(s, url: str, bootstrap: str, tracking: str, infra_only: bool) ->
     if not infra_only:
         airflow = Airflow(s)
         typer.echo(f"airflow      {airflow.url}  (login {ADMIN} / {airflow.admin_password()})")
+        typer.echo(f"dash         http://127.0.0.1:{s.dash_port}  (add a login: powercast users add NAME --role admin)")
         typer.echo(f"forecasts    http://127.0.0.1:{s.serving_port}/docs")
         typer.echo(f"ingest       http://127.0.0.1:{s.ingest_metrics_port}/metrics")
         typer.echo(f"logs         {s.resolved_data_dir / 'logs'}")
@@ -114,7 +116,7 @@ def down(ctx: typer.Context) -> None:
     """Stop everything `powercast up` started (data stays in the data directory)."""
     s = settings(ctx)
     supervisor = Supervisor(s)
-    for name in ("serve", "simulate", "ingest"):
+    for name in ("dash", "serve", "simulate", "ingest"):
         if supervisor.stop(name, timeout=SERVICES_STOP_TIMEOUT):
             typer.echo(f"{name} stopped")
     if Airflow(s).stop():

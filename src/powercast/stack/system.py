@@ -17,7 +17,7 @@ from powercast.errors import PowercastError
 from powercast.stack.services import PythonService, http_ok
 
 # Stop order is the reverse: the simulator stops before the ingestor, so the ingestor drains what was sent.
-SERVICES = ("ingest", "simulate", "serve")
+SERVICES = ("ingest", "simulate", "serve", "dash")
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,7 @@ def service_definitions(settings: Settings, options: UpOptions, days: float) -> 
         "serve": PythonService(
             "serve", ["serve"], ready=lambda: http_ok(f"http://127.0.0.1:{settings.serving_port}/health")
         ),
+        "dash": PythonService("dash", ["dash"], ready=lambda: http_ok(f"http://127.0.0.1:{settings.dash_port}/")),
     }
 
 

@@ -1,5 +1,6 @@
 """`powercast up`: how much history to backfill, and how settings reach the supervised services."""
 
+import os
 from datetime import UTC, datetime, timedelta
 
 from powercast.config import Settings
@@ -25,7 +26,9 @@ def test_readings_in_the_future_need_no_backfill():
     assert backfill_days(NOW + timedelta(minutes=1), UpOptions(), NOW) == 0
 
 
-def test_services_see_the_parents_settings(tmp_path):
+def test_services_see_the_parents_settings(tmp_path, monkeypatch):
+    for name in [n for n in os.environ if n.startswith("POWERCAST_")] + ["DATABASE_URL", "MLFLOW_TRACKING_URI"]:
+        monkeypatch.delenv(name, raising=False)  # earlier tests (MLflow's set_tracking_uri) may leave some set
     settings = Settings(
         _env_file=None,
         data_dir=tmp_path,

@@ -49,34 +49,12 @@ SIMULATION_END = pd.Timestamp("2026-11-26T00:00Z")
 def simulated_minute_frame(days: float, machines: int, seed: int) -> pd.DataFrame:
     """`days` of the simulator's fleet (no anomalies), aggregated to the minute frame like ingested data."""
     from powercast.features.aggregate import minute_frame_from_readings
-    from powercast.simulator.engine import FleetSimulator
     from powercast.simulator.fleet import build_fleet
-    from powercast.stream.events import SENSORS
+    from powercast.simulator.history import long_readings, machine_attributes
 
     fleet = build_fleet(machines, seed=seed)
-    simulator = FleetSimulator(fleet, seed=seed, interval_s=10, anomaly_rate=0.0)
-    end_step = int(SIMULATION_END.timestamp()) // 10
-    block = simulator.block(end_step - int(days * 86400) // 10, end_step)
-    ts = pd.to_datetime(block.steps * 10, unit="s", utc=True)
-    parts = []
-    for sensor in SENSORS:
-        values = block.series(sensor)
-        for row, machine in enumerate(fleet):
-            keep = ~pd.isna(values[row])
-            parts.append(
-                pd.DataFrame(
-                    {"machine_id": machine.machine_id, "sensor": sensor, "ts": ts[keep], "value": values[row][keep]}
-                )
-            )
-    frame = minute_frame_from_readings(pd.concat(parts, ignore_index=True))
-    attributes = pd.DataFrame(
-        {
-            "machine_id": [m.machine_id for m in fleet],
-            "machine_type": [m.machine_type for m in fleet],
-            "rated_power_w": [m.rated_power_w for m in fleet],
-        }
-    )
-    return frame.merge(attributes, on="machine_id", how="left")
+    readings = long_readings(fleet, SIMULATION_END - pd.Timedelta(days=days), SIMULATION_END, seed=seed)
+    return minute_frame_from_readings(readings).merge(machine_attributes(fleet), on="machine_id", how="left")
 
 
 _FRAME: pd.DataFrame | None = None  # set before forking, inherited by each model's process

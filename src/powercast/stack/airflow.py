@@ -16,8 +16,6 @@ import os
 import secrets
 import shutil
 import sys
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -27,6 +25,7 @@ from powercast.db.connection import ensure_database, libpq_url
 from powercast.errors import PowercastError
 from powercast.names import AIRFLOW_DATABASE
 from powercast.stack import process
+from powercast.stack.services import http_ok
 
 AIRFLOW_HOST = "127.0.0.1"
 ADMIN = "admin"
@@ -162,11 +161,7 @@ class Airflow:
         return process.stop_pid_file(self.paths.pid_file, timeout=timeout)
 
     def answers(self, timeout: float = 2.0) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.url}/api/v2/monitor/health", timeout=timeout) as response:
-                return response.status == 200
-        except (urllib.error.URLError, OSError, ValueError):
-            return False
+        return http_ok(f"{self.url}/api/v2/monitor/health", timeout=timeout)
 
     def admin_password(self) -> str | None:
         """The generated password of the `admin` login (None before the first start)."""

@@ -28,6 +28,7 @@ from powercast.config import Settings
 from powercast.db.connection import connect
 from powercast.db.migrate import migrate
 from powercast.monitoring.alerts_role import grafana_url, set_grafana_password
+from powercast.monitoring.quality import score_matured
 from powercast.simulator.fleet import build_fleet
 from tests.grafana import fleet
 from tests.grafana.conftest import alerting, dashboards, panels
@@ -52,8 +53,9 @@ def fill(url: str, days: float, machines: int) -> datetime:
     filled = fleet.fill_readings(conn, fleet_machines, start, end, features=True, progress=progress)
     print(f"readings: {filled.readings:,}, features_1m: {filled.features:,} ({time.perf_counter() - started:.0f} s)")
     forecasts = fleet.fill_forecasts(conn, fleet_machines, start, filled.power_minutes)
+    scored = score_matured(conn, end).rows
     fleet.fill_history(conn, start, end, dead_letters=2000)
-    print(f"forecasts: {forecasts:,} ({time.perf_counter() - started:.0f} s)")
+    print(f"forecasts: {forecasts:,}, scored steps: {scored:,} ({time.perf_counter() - started:.0f} s)")
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute("VACUUM ANALYZE")

@@ -294,7 +294,7 @@ def pipeline_health() -> dash.Dashboard:
         "powercast-pipeline",
         "powercast: pipeline health",
         "Ingestion (rate and lag from readings.ingested_at), dead letters by reason, sensors gone quiet, the "
-        "feature job's snapshots and the latest promotion decisions.",
+        "feature job's snapshots, the latest promotion decisions and drift checks.",
         "30s",
         "now-6h",
     ).with_variable(_custom_variable("stale_minutes", "Quiet for more than (min)", ["1", "2", "5", "10", "30"], "2"))
@@ -329,6 +329,7 @@ def pipeline_health() -> dash.Dashboard:
         )
     )
     board = board.with_panel(_table(layout, "Latest training promotions and rollbacks", q.PROMOTIONS, width=24))
+    board = board.with_panel(_table(layout, "Latest drift checks", q.DRIFT_CHECKS, width=24))
     return board
 
 

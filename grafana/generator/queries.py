@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from powercast.names import (
     DEAD_LETTERS_TABLE,
+    DRIFT_REPORTS_TABLE,
     FEATURE_SNAPSHOTS_TABLE,
-    FEATURES_TABLE,
+    FORECAST_QUALITY_TABLE,
     FORECASTS_TABLE,
     MACHINE_TYPE_LIMITS_TABLE,
     MACHINES_TABLE,
@@ -202,20 +203,21 @@ ORDER BY f.step""",
     tables=(READINGS_TABLE, FORECASTS_TABLE),
 )
 
+# Read from the scored forecasts (the forecast_quality job joins each matured step with its actual minute once),
+# not by joining forecasts with features_1m at query time: a day of the fleet's forecasts is millions of rows.
 FLEET_ERROR_BY_STEP = Query(
     "fleet_error_by_step",
-    f"""SELECT f.step AS "step",
-    avg(abs(x.power_mean - f.yhat) / m.rated_power_w) AS "MAE / rated power",
-    avg((x.power_mean - f.yhat) / m.rated_power_w) AS "bias / rated power",
-    avg(CASE WHEN x.power_mean BETWEEN f.yhat_lo AND f.yhat_hi THEN 1.0 ELSE 0.0 END) AS "band coverage",
+    f"""SELECT q.step AS "step",
+    avg(q.abs_error / m.rated_power_w) AS "MAE / rated power",
+    avg((q.actual - q.yhat) / m.rated_power_w) AS "bias / rated power",
+    avg(CASE WHEN q.inside_band THEN 1.0 ELSE 0.0 END) FILTER (WHERE q.inside_band IS NOT NULL) AS "band coverage",
     count(*) AS "forecasts"
-FROM {FORECASTS_TABLE} f
-JOIN {FEATURES_TABLE} x ON x.machine_id = f.machine_id AND x.ts = f.ts
-JOIN {MACHINES_TABLE} m ON m.machine_id = f.machine_id
-WHERE $__timeFilter(f.ts) AND $__timeFilter(x.ts) AND {_MATURED} AND {_ISSUED_IN_RANGE}
+FROM {FORECAST_QUALITY_TABLE} q
+JOIN {MACHINES_TABLE} m ON m.machine_id = q.machine_id
+WHERE $__timeFilter(q.ts) AND q.issue_ts BETWEEN $__timeFrom()::timestamptz - interval '15 minutes' AND $__timeTo()
     AND m.rated_power_w > 0
-GROUP BY f.step
-ORDER BY f.step""",
+GROUP BY q.step
+ORDER BY q.step""",
     (
         ("step", NUMBER),
         ("MAE / rated power", NUMBER),
@@ -224,7 +226,7 @@ ORDER BY f.step""",
         ("forecasts", NUMBER),
     ),
     format="table",
-    tables=(FORECASTS_TABLE, FEATURES_TABLE, MACHINES_TABLE),
+    tables=(FORECAST_QUALITY_TABLE, MACHINES_TABLE),
 )
 
 MODEL_VERSION = Query(
@@ -384,6 +386,28 @@ LIMIT 20""",
     tables=(MODEL_PROMOTIONS_TABLE,),
 )
 
+DRIFT_CHECKS = Query(
+    "drift_checks",
+    f"""SELECT d.created_at AS "time", d.decision, d.drifted_share AS "drifted share",
+    d.error_ratio AS "error ratio", d.rejected_rate AS "rejected rate", d.model_version AS "champion",
+    d.triggered_run AS "triggered run", d.reason
+FROM {DRIFT_REPORTS_TABLE} d
+ORDER BY d.created_at DESC, d.id DESC
+LIMIT 20""",
+    (
+        ("time", TIME),
+        ("decision", TEXT),
+        ("drifted share", NUMBER),
+        ("error ratio", NUMBER),
+        ("rejected rate", NUMBER),
+        ("champion", TEXT),
+        ("triggered run", TEXT),
+        ("reason", TEXT),
+    ),
+    format="table",
+    tables=(DRIFT_REPORTS_TABLE,),
+)
+
 # Alert rules: one row per alert instance, string columns become its labels, the number is what the rule tests ----
 ALERT_LIMIT = Query(
     "alert_limit",
@@ -502,6 +526,7 @@ PANEL_QUERIES: tuple[Query, ...] = (
     SNAPSHOT_AGE,
     SNAPSHOTS,
     PROMOTIONS,
+    DRIFT_CHECKS,
 )
 ALERT_QUERIES: tuple[Query, ...] = (ALERT_LIMIT, ALERT_ZSCORE, ALERT_STALE, ALERT_BAND)
 ALL_QUERIES: tuple[Query, ...] = PANEL_QUERIES + ALERT_QUERIES

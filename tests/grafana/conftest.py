@@ -20,6 +20,7 @@ from powercast.db.connection import connect, ensure_database
 from powercast.db.migrate import migrate
 from powercast.features.job import run_feature_job
 from powercast.monitoring.alerts_role import grafana_url, set_grafana_password
+from powercast.monitoring.quality import score_matured
 from powercast.simulator.fleet import build_fleet
 from tests.grafana import fleet
 
@@ -66,13 +67,14 @@ def grafana_fleet(postgres) -> GrafanaFleet:
     try:
         with conn.cursor() as cur:
             cur.execute(
-                "TRUNCATE readings, features_1m, feature_snapshots, forecasts, model_promotions, dead_letters, "
-                "alerts, machines"
+                "TRUNCATE readings, features_1m, feature_snapshots, forecasts, forecast_quality, model_promotions, "
+                "drift_reports, dead_letters, alerts, machines"
             )
         conn.commit()
         filled = fleet.fill_readings(conn, machines, start, end, chunk_minutes=60)
         run_feature_job(conn, settle=timedelta(0))
         fleet.fill_forecasts(conn, machines, start, filled.power_minutes)
+        score_matured(conn, end)
         fleet.fill_history(conn, start, end)
         with conn.cursor() as cur:
             cur.execute("ANALYZE")

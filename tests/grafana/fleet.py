@@ -17,6 +17,7 @@ import pandas as pd
 
 from powercast.names import (
     DEAD_LETTERS_TABLE,
+    DRIFT_REPORTS_TABLE,
     FEATURE_SNAPSHOTS_TABLE,
     FEATURES_TABLE,
     FORECASTS_TABLE,
@@ -201,7 +202,8 @@ def fill_forecasts(
 
 
 def fill_history(conn, start: datetime, end: datetime, dead_letters: int = 40) -> None:
-    """Two promotion decisions (a promotion at a third of the range, a rollback at two thirds) and dead letters."""
+    """Two promotion decisions (a promotion at a third of the range, a rollback at two thirds), two drift checks
+    (the second one drifted and triggered a training run) and dead letters."""
     span = end - start
     with conn.cursor() as cur:
         for at, action, outcome, before, after in (
@@ -214,6 +216,13 @@ def fill_history(conn, start: datetime, end: datetime, dead_letters: int = 40) -
                 "outcome, reason, new_champion_version) "
                 "VALUES (%s, %s, 'checks', %s, %s, %s, 900, 800, 1000, 'mae', %s, 'simulated decision', %s)",
                 (at, action, MODEL, before, after, outcome, after),
+            )
+        for at, share, decision, run in ((start + span / 2, 0.05, "ok", None), (end, 0.4, "retrain", "drift__1")):
+            cur.execute(
+                f"INSERT INTO {DRIFT_REPORTS_TABLE} (created_at, window_start, window_end, model_version, "
+                "reference_rows, current_rows, drifted_share, error_ratio, decision, reason, triggered_run) "
+                "VALUES (%s, %s, %s, '1', 600, 60, %s, 1.1, %s, 'simulated check', %s)",
+                (at, at - timedelta(hours=1), at, share, decision, run),
             )
         for i in range(dead_letters):
             at = start + span * (i + 0.5) / dead_letters

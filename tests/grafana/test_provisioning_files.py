@@ -99,9 +99,14 @@ def test_every_query_in_the_files_is_in_the_catalogue_and_back():
 
 
 def test_the_read_only_role_is_granted_exactly_the_tables_the_queries_read():
-    migration = (default_sql_dir() / "0006_grafana_and_alerts.sql").read_text()
-    (grant,) = re.findall(r"GRANT SELECT ON (.*?) TO powercast_grafana;", migration, re.S)
-    assert {t.strip() for t in grant.split(",")} == tables_read()
+    migrations = "\n".join(p.read_text() for p in sorted(default_sql_dir().glob("*.sql")))
+    def tables(statement: str) -> set[str]:
+        found = re.findall(statement, migrations, re.S)
+        return {t.strip() for listed in found for t in listed.split(",")}
+
+    granted = tables(r"GRANT SELECT ON (.*?) TO powercast_grafana;")
+    revoked = tables(r"REVOKE SELECT ON (.*?) FROM powercast_grafana;")
+    assert granted - revoked == tables_read()
     for query in ALL_QUERIES:
         named = set(re.findall(r"\b(?:FROM|JOIN)\s+([a-z_0-9]+)\s", query.sql))
         ctes = set(re.findall(r"\b([a-z_]+) AS \(", query.sql))

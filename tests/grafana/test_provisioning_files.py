@@ -100,6 +100,7 @@ def test_every_query_in_the_files_is_in_the_catalogue_and_back():
 
 def test_the_read_only_role_is_granted_exactly_the_tables_the_queries_read():
     migrations = "\n".join(p.read_text() for p in sorted(default_sql_dir().glob("*.sql")))
+
     def tables(statement: str) -> set[str]:
         found = re.findall(statement, migrations, re.S)
         return {t.strip() for listed in found for t in listed.split(",")}

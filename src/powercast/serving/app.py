@@ -36,7 +36,7 @@ from powercast.serving.forecast_request import (
 )
 from powercast.serving.health import Health, health_of
 from powercast.serving.limits import BodyLimit, ForecastSlots, ServingLimits
-from powercast.serving.replies import OUTAGE_RETRY_AFTER_S, TooManyReadings, add_error_handlers
+from powercast.serving.replies import OUTAGE_RETRY_AFTER_S, TooManyReadings, add_error_handlers, error_responses
 from powercast.stream.events import MACHINE_ID_MAX_LENGTH, MACHINE_ID_PATTERN
 
 MachineIdInPath = Annotated[
@@ -181,11 +181,14 @@ def create_app(
     @app.post(
         "/forecast",
         response_model=ForecastResponse,
-        responses={
-            413: {"description": "body or readings over the limit"},
-            422: {"description": "a reading breaking the rules, or too little recent data"},
-            503: {"description": "no model, or every forecast slot busy"},
-        },
+        responses=error_responses(
+            {
+                400: "a body that is not JSON",
+                413: "body or readings over the limit",
+                422: "a reading breaking the rules, or too little recent data",
+                503: "no model, or every forecast slot busy",
+            }
+        ),
     )
     def forecast(request: ForecastRequest) -> Response:
         """Forecast each machine in the readings from the minute after its last reading."""
@@ -212,10 +215,13 @@ def create_app(
     @app.get(
         "/forecasts/{machine_id}",
         response_model=MachineForecast,
-        responses={
-            404: {"description": "no forecast stored for this machine"},
-            503: {"description": "the database cannot be reached"},
-        },
+        responses=error_responses(
+            {
+                404: "no forecast stored for this machine",
+                422: "a machine id that breaks the id pattern",
+                503: "the database cannot be reached",
+            }
+        ),
     )
     def stored_forecast(machine_id: MachineIdInPath) -> MachineForecast:
         """The latest forecast the service issued and stored for one machine."""

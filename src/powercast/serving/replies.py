@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from powercast.errors import InsufficientHistory, PowercastError
 from powercast.scoring.model import BadReadings
@@ -21,6 +22,30 @@ MAX_DETAIL_CHARS = 1000
 MAX_LISTED = 5  # errors, or machines short of history, listed in one reply
 MAX_MESSAGE_CHARS = 200
 OUTAGE_RETRY_AFTER_S = 10
+
+
+class Problem(BaseModel):
+    """One validation problem: where (pydantic's location), what, and its error type."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorReply(BaseModel):
+    """Every error reply of the service: one line of detail, and for validation errors the first few problems
+    or the machines short of history (what each one lacks)."""
+
+    detail: str
+    errors: list[Problem] | None = None
+    machines: dict[str, str] | None = None
+    machines_not_listed: int | None = None
+
+
+def error_responses(descriptions: dict[int, str]) -> dict[int | str, dict]:
+    """OpenAPI `responses` for the given status codes, each replying an `ErrorReply` (replacing FastAPI's own
+    422 schema, which the service's short validation replies do not follow)."""
+    return {code: {"model": ErrorReply, "description": text} for code, text in descriptions.items()}
 
 
 class Unavailable(PowercastError):

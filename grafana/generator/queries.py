@@ -291,12 +291,11 @@ ORDER BY 1""",
     tables=(READINGS_TABLE,),
 )
 
+# The reason code, with the field at fault for schema errors ("schema: value").
 DEAD_LETTER_REASON = """CASE
-        WHEN d.error LIKE 'not valid JSON%' THEN 'not valid JSON'
-        WHEN d.error LIKE 'ts % in the future' THEN 'ts in the future'
-        WHEN d.error LIKE 'empty record%' THEN 'empty record'
-        WHEN d.error ~ '^[A-Za-z_][A-Za-z_.0-9]*: ' THEN 'invalid ' || split_part(d.error, ':', 1)
-        ELSE left(d.error, 40)
+        WHEN d.reason = 'schema' AND d.error ~ '^[A-Za-z_][A-Za-z_.0-9]*: '
+            THEN 'schema: ' || split_part(d.error, ':', 1)
+        ELSE d.reason
     END"""
 
 DEAD_LETTERS = Query(

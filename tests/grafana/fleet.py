@@ -31,11 +31,12 @@ from powercast.stream.events import SENSOR_UNITS, SENSORS
 
 MODEL = "powercast-forecaster"
 BAND = 0.08  # forecast band half-width, share of rated power
-DEAD_LETTER_ERRORS = (
-    "not valid JSON: expected value at line 1 column 1",
-    "sensor: Input should be 'temperature', 'vibration', 'pressure' or 'power'",
-    "value: Input should be a finite number",
-    "ts 2026-03-02T10:00:00+00:00 is more than 0:05:00 in the future",
+DEAD_LETTERS = (  # (reason code, message) as the ingestor writes them
+    ("json", "not valid JSON: expected value at line 1 column 1"),
+    ("schema", "sensor: Input should be 'temperature', 'vibration', 'pressure' or 'power'"),
+    ("schema", "value: Input should be a finite number"),
+    ("future", "ts 2026-03-02T10:00:00+00:00 is more than 0:05:00 in the future"),
+    ("key_mismatch", "key b'M-002' is not the event's machine_id 'M-001'"),
 )
 
 
@@ -227,9 +228,9 @@ def fill_history(conn, start: datetime, end: datetime, dead_letters: int = 40) -
         for i in range(dead_letters):
             at = start + span * (i + 0.5) / dead_letters
             cur.execute(
-                f'INSERT INTO {DEAD_LETTERS_TABLE} (topic, "partition", "offset", payload, error, received_at) '
-                "VALUES ('sensor.readings', 0, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                (10_000_000 + i, b"{}", DEAD_LETTER_ERRORS[i % len(DEAD_LETTER_ERRORS)], at),
+                f'INSERT INTO {DEAD_LETTERS_TABLE} (topic, "partition", "offset", payload, reason, error, received_at) '
+                "VALUES ('sensor.readings', 0, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (10_000_000 + i, b"{}", *DEAD_LETTERS[i % len(DEAD_LETTERS)], at),
             )
     conn.commit()
 

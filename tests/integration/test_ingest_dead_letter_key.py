@@ -75,7 +75,7 @@ def test_duplicates_are_removed_keeping_the_earliest_and_the_key_is_restored(scr
     assert _unique_indexes(scratch_url) == ["dead_letters_pkey", "dead_letters_topic_partition_offset_key"]
     inserted = query(
         scratch_url,
-        """INSERT INTO dead_letters (topic, "partition", "offset", error) VALUES ('t', 0, 1, 'again')
+        """INSERT INTO dead_letters (topic, "partition", "offset", error, reason) VALUES ('t', 0, 1, 'again', 'json')
            ON CONFLICT (topic, "partition", "offset") DO NOTHING RETURNING id""",
     )
     assert inserted == []

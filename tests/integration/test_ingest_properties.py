@@ -3,15 +3,14 @@ exactly one of a valid row or a dead letter, and the ingestor keeps consuming af
 
 from __future__ import annotations
 
-import json
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from powercast.stream.events import SENSOR_UNITS, InvalidEvent, encode_event, parse_event
+from powercast.stream.events import InvalidEvent, check_key, encode_event, parse_event
 from tests.integration.ingest_support import (
     fresh_topics,
     machine_prefix,
@@ -21,81 +20,9 @@ from tests.integration.ingest_support import (
     running_ingestor,
     wait_until,
 )
-
-PAST = datetime(2020, 1, 1, tzinfo=UTC)
-ZONES = [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))]
+from tests.strategies import records
 
 NAMESPACE = machine_prefix()  # valid rows from this module stay apart from everyone else's
-machine_ids = st.from_regex(r"[A-Za-z0-9._:-]{0,12}", fullmatch=True).map(lambda s: NAMESPACE + s)
-timestamps = st.one_of(
-    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2026, 1, 1), timezones=st.sampled_from(ZONES)),
-    st.just(datetime(2100, 1, 1, tzinfo=UTC)),  # far in the future
-    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2026, 1, 1)),  # no zone
-)
-values = st.one_of(
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.integers(-(10**6), 10**6),
-    st.text(max_size=5),
-    st.none(),
-    st.booleans(),
-)
-
-
-@st.composite
-def events(draw) -> dict:
-    sensor = draw(st.sampled_from([*SENSOR_UNITS, "humidity", ""]))
-    unit = draw(st.sampled_from([SENSOR_UNITS.get(sensor, "W"), "C", "degC", "m/s2", "kW", "°C"]))
-    ts = draw(timestamps)
-    return {
-        "schema_version": draw(st.sampled_from([1, 1, 1, 2, "1"])),
-        "event_id": draw(st.one_of(st.uuids().map(str), st.just("not-a-uuid"))),
-        "machine_id": draw(machine_ids),
-        "sensor": sensor,
-        "value": draw(values),
-        "unit": unit,
-        "ts": draw(st.sampled_from([ts.isoformat(), ts.strftime("%Y-%m-%d %H:%M:%S%z"), str(ts.timestamp())])),
-    }
-
-
-@st.composite
-def payloads(draw) -> bytes | None:
-    kind = draw(
-        st.sampled_from(["event", "event", "valid", "drop", "extra", "truncate", "flip", "bytes", "json", "none"])
-    )
-    if kind == "valid":
-        ts = draw(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2026, 1, 1), timezones=st.just(UTC)))
-        return encode_event(
-            draw(machine_ids),
-            draw(st.sampled_from(list(SENSOR_UNITS))),
-            draw(st.floats(allow_nan=False, allow_infinity=False)),
-            ts,
-        )
-    if kind == "bytes":
-        return draw(st.binary(max_size=60))
-    if kind == "json":
-        return json.dumps(
-            draw(
-                st.recursive(
-                    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
-                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-                    max_leaves=6,
-                )
-            )
-        ).encode()
-    if kind == "none":
-        return None
-    event = draw(events())
-    if kind == "drop":
-        event.pop(draw(st.sampled_from(sorted(event))))
-    elif kind == "extra":
-        event[draw(st.text(min_size=1, max_size=6))] = draw(values)
-    raw = json.dumps(event, ensure_ascii=draw(st.booleans())).encode()
-    if kind == "truncate":
-        raw = raw[: draw(st.integers(0, max(0, len(raw) - 1)))]
-    elif kind == "flip" and raw:
-        at = draw(st.integers(0, len(raw) - 1))
-        raw = raw[:at] + bytes([draw(st.integers(0, 255))]) + raw[at + 1 :]
-    return raw
 
 
 PRODUCED = {"records": 0, "rejected": 0}  # what the property test sent through the module's ingestor
@@ -109,9 +36,11 @@ def live_ingestor(services):
         yield ingestor, topic, PRODUCED
 
 
-def _oracle(payload: bytes | None):
+def _oracle(key: bytes | None, payload: bytes | None):
     try:
-        return parse_event(payload)
+        event = parse_event(payload)
+        check_key(event, key)
+        return event
     except InvalidEvent:
         return None
 
@@ -122,13 +51,13 @@ def _oracle(payload: bytes | None):
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(batch=st.lists(payloads(), min_size=1, max_size=120))
+@given(batch=st.lists(records(NAMESPACE), min_size=1, max_size=120))
 def test_every_record_becomes_a_row_or_a_dead_letter(services, live_ingestor, batch):
     ingestor, topic, produced = live_ingestor
     bootstrap, url = services.bootstrap_servers, services.app_database_url
-    placed = produce(bootstrap, topic, [(b"k", p) for p in batch])
+    placed = produce(bootstrap, topic, batch)
     produced["records"] += len(batch)
-    produced["rejected"] += sum(_oracle(p) is None for p in batch)
+    produced["rejected"] += sum(_oracle(*record) is None for record in batch)
     last = {}
     for partition, offset in placed:
         last[partition] = max(offset, last.get(partition, -1))
@@ -140,8 +69,8 @@ def test_every_record_becomes_a_row_or_a_dead_letter(services, live_ingestor, ba
     )
 
     dead = {(p, o) for p, o in query(url, 'SELECT "partition", "offset" FROM dead_letters WHERE topic = %s', (topic,))}
-    for payload, where in zip(batch, placed):
-        event = _oracle(payload)
+    for (key, payload), where in zip(batch, placed):
+        event = _oracle(key, payload)
         if event is None:
             assert where in dead, f"rejected payload {payload!r} has no dead letter"
             continue
@@ -158,8 +87,9 @@ def test_ingestor_still_consumes_after_random_input(services, live_ingestor):
     ingestor, topic, produced = live_ingestor
     prefix = machine_prefix()
     ts = datetime.now(UTC) - timedelta(minutes=1)
+    key = f"{prefix}1".encode()
     produce(
-        services.bootstrap_servers, topic, [(b"k", encode_event(f"{prefix}1", "power", 1.5, ts, event_id=uuid.uuid4()))]
+        services.bootstrap_servers, topic, [(key, encode_event(f"{prefix}1", "power", 1.5, ts, event_id=uuid.uuid4()))]
     )
     wait_until(lambda: row_count(services.app_database_url, prefix) == 1, what="a valid event after the random ones")
     assert produced["records"] > 0, "the property test ran first and sent records"

@@ -15,8 +15,8 @@ NOW = datetime.now(UTC)
 
 def _batch(payloads, topic: str) -> PendingBatch:
     batch = PendingBatch()
-    for offset, (_, payload) in enumerate(payloads):
-        batch.add(FakeRecord(payload, _offset=offset, _topic=topic), NOW)
+    for offset, (key, payload) in enumerate(payloads):
+        batch.add(FakeRecord(payload, _offset=offset, _topic=topic, _key=key), NOW)
     return batch
 
 

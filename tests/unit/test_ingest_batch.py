@@ -27,7 +27,7 @@ class FakeRecord:
     _offset: int = 0
     _partition: int = 0
     _topic: str = "t"
-    _key: bytes | None = b"M-1"
+    _key: bytes | None = b"M-1"  # the machine_id of the events below
 
     def topic(self):
         return self._topic
@@ -54,20 +54,22 @@ def test_valid_record_becomes_a_copy_row():
 
 
 @pytest.mark.parametrize(
-    "payload,reason",
+    "payload,key,message,code",
     [
-        (b"{oops", "not valid JSON"),
-        (None, "empty record"),
-        (encode_event("M-1", "power", 1.0, datetime(2026, 11, 26, tzinfo=UTC)), "in the future"),
-        (b'{"schema_version": 1}', "Field required"),
+        (b"{oops", b"M-1", "not valid JSON", "json"),
+        (None, b"M-1", "empty record", "empty"),
+        (encode_event("M-1", "power", 1.0, datetime(2026, 11, 26, tzinfo=UTC)), b"M-1", "in the future", "future"),
+        (b'{"schema_version": 1}', b"M-1", "Field required", "schema"),
+        (encode_event("M-1", "power", 1.0, TS), b"M-2", "not the event's machine_id", "key_mismatch"),
+        (encode_event("M-1", "power", 1.0, TS), None, "no key", "key_mismatch"),
     ],
 )
-def test_bad_record_becomes_a_dead_letter_with_its_origin(payload, reason):
+def test_bad_record_becomes_a_dead_letter_with_its_origin_and_reason(payload, key, message, code):
     batch = PendingBatch()
-    assert not batch.add(FakeRecord(payload, _offset=41, _partition=2, _topic="r"), NOW, clock=0.0)
+    assert not batch.add(FakeRecord(payload, _offset=41, _partition=2, _topic="r", _key=key), NOW, clock=0.0)
     (letter,) = batch.dead_letters
-    assert (letter.topic, letter.partition, letter.offset, letter.key, letter.payload) == ("r", 2, 41, b"M-1", payload)
-    assert reason in letter.error
+    assert (letter.topic, letter.partition, letter.offset, letter.key, letter.payload) == ("r", 2, 41, key, payload)
+    assert message in letter.error and letter.reason == code
     assert batch.copy_rows == [] and batch.offsets == {("r", 2): 41}
 
 
@@ -103,7 +105,7 @@ def test_dlq_headers_carry_reason_and_origin():
     batch.add(FakeRecord(b"{", _offset=3, _partition=1, _topic="sensor.readings"), NOW, clock=0.0)
     headers = dict(dlq_headers(batch.dead_letters[0]))
     assert headers["source.topic"] == b"sensor.readings" and headers["source.offset"] == b"3"
-    assert headers["error"].startswith(b"not valid JSON")
+    assert headers["error"].startswith(b"not valid JSON") and headers["reason"] == b"json"
 
 
 def test_backoff_doubles_up_to_a_ceiling():
@@ -161,7 +163,7 @@ def test_counters_render_as_prometheus_metrics():
         consumed=10,
         written=7,
         duplicates=2,
-        dead_letters=1,
+        dead_letters_by_reason={"json": 1, "key_mismatch": 2},
         batches=3,
         last_commit_time=1700000000.0,
         lag={("sensor.readings", 4): 12},
@@ -171,9 +173,11 @@ def test_counters_render_as_prometheus_metrics():
     text = generate_latest(registry).decode()
     assert "powercast_ingest_consumed_total 10.0" in text
     assert "powercast_ingest_duplicates_total 2.0" in text
+    assert 'powercast_ingest_dead_letters_total{reason="json"} 1.0' in text
+    assert 'powercast_ingest_dead_letters_total{reason="key_mismatch"} 2.0' in text
     assert 'powercast_ingest_lag{partition="4",topic="sensor.readings"} 12.0' in text
     assert "powercast_ingest_last_commit_timestamp_seconds 1.7e+09" in text
-    assert "consumed=10 written=7 duplicates=2 dead_letters=1 batches=3 lag=12" in counters.summary()
+    assert "consumed=10 written=7 duplicates=2 dead_letters=3 batches=3 lag=12" in counters.summary()
 
 
 def test_options_reject_nonsense():

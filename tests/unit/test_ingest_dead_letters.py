@@ -21,7 +21,7 @@ LIMIT = 1_048_588  # Kafka's default max.message.bytes
 
 
 def _letter(payload: bytes | None, key: bytes | None = b"M-1", offset: int = 7) -> DeadLetter:
-    return DeadLetter("sensor.readings", 2, offset, key, payload, "not valid JSON: expected value")
+    return DeadLetter("sensor.readings", 2, offset, key, payload, "not valid JSON: expected value", "json")
 
 
 def _wire_size(key, value, headers) -> int:
@@ -34,7 +34,13 @@ def test_a_letter_that_fits_is_copied_whole_without_extra_headers():
     letter = _letter(os.urandom(1_000_000))
     message = dlq_message(letter, LIMIT)
     assert message.value == letter.payload and message.key == b"M-1" and not message.truncated
-    assert [name for name, _ in message.headers] == ["error", "source.topic", "source.partition", "source.offset"]
+    assert [name for name, _ in message.headers] == [
+        "error",
+        "reason",
+        "source.topic",
+        "source.partition",
+        "source.offset",
+    ]
 
 
 def test_an_oversized_payload_is_truncated_to_the_limit_with_its_size_and_digest():

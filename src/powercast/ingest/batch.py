@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from powercast.stream.events import InvalidEvent, parse_event
+from powercast.stream.events import InvalidEvent, check_key, parse_event
 
 # Column order of the COPY text rows; the writer's staging table uses the same list.
 READING_COLUMNS = ("machine_id", "sensor", "ts", "value", "unit", "event_id")
@@ -34,7 +34,8 @@ class DeadLetter:
     offset: int
     key: bytes | None
     payload: bytes | None
-    error: str
+    error: str  # what is wrong, for people
+    reason: str  # its code, one of powercast.stream.events.DEAD_LETTER_REASONS
 
 
 @dataclass
@@ -57,8 +58,9 @@ class PendingBatch:
         self.offsets[(record.topic(), record.partition())] = record.offset()
         try:
             event = parse_event(record.value(), now=now)
+            check_key(event, record.key())
         except InvalidEvent as exc:
-            self.dead_letters.append(dead_letter(record, str(exc)))
+            self.dead_letters.append(dead_letter(record, str(exc), exc.reason))
             return False
         self.copy_rows.append(
             copy_row(event.machine_id, event.sensor, event.ts, event.value, event.unit, event.event_id)
@@ -83,9 +85,11 @@ class PendingBatch:
         self.started_at = None
 
 
-def dead_letter(record: Record, error: str) -> DeadLetter:
-    """A dead letter for `record` with the reason `error`."""
-    return DeadLetter(record.topic(), record.partition(), record.offset(), record.key(), record.value(), _clean(error))
+def dead_letter(record: Record, error: str, reason: str) -> DeadLetter:
+    """A dead letter for `record`: `error` says what is wrong, `reason` is its code."""
+    return DeadLetter(
+        record.topic(), record.partition(), record.offset(), record.key(), record.value(), _clean(error), reason
+    )
 
 
 def copy_row(machine_id: str, sensor: str, ts: datetime, value: float, unit: str, event_id: uuid.UUID) -> str:

@@ -199,7 +199,7 @@ class Ingestor:
         c = self.counters
         c.written += result.inserted
         c.duplicates += result.duplicates
-        c.dead_letters += len(batch.dead_letters) + len(result.rejected)
+        c.count_dead_letters([*batch.dead_letters, *result.rejected])
         c.batches += 1
 
     def _publish_dead_letters(self, letters) -> None:

@@ -39,6 +39,7 @@ class DlqMessage:
 def dlq_headers(letter: DeadLetter) -> list[tuple[str, bytes]]:
     return [
         ("error", letter.error.encode()),
+        ("reason", letter.reason.encode()),
         ("source.topic", letter.topic.encode()),
         ("source.partition", str(letter.partition).encode()),
         ("source.offset", str(letter.offset).encode()),

@@ -13,7 +13,7 @@ class IngestCounters:
     consumed: int = 0
     written: int = 0
     duplicates: int = 0
-    dead_letters: int = 0
+    dead_letters_by_reason: dict[str, int] = field(default_factory=dict)  # reason code -> records
     batches: int = 0
     db_retries: int = 0
     commit_failures: int = 0
@@ -23,6 +23,14 @@ class IngestCounters:
     last_commit_time: float | None = None  # unix time of the last successful offset commit
     lag: dict[tuple[str, int], int] = field(default_factory=dict)  # (topic, partition) -> records behind
     started: float = field(default_factory=time.monotonic)
+
+    @property
+    def dead_letters(self) -> int:
+        return sum(self.dead_letters_by_reason.values())
+
+    def count_dead_letters(self, letters) -> None:
+        for letter in letters:
+            self.dead_letters_by_reason[letter.reason] = self.dead_letters_by_reason.get(letter.reason, 0) + 1
 
     @property
     def total_lag(self) -> int:
@@ -55,7 +63,6 @@ class CountersCollector:
             ("consumed", c.consumed, "Records read from Kafka."),
             ("written", c.written, "Rows inserted into readings."),
             ("duplicates", c.duplicates, "Valid records whose row already existed."),
-            ("dead_letters", c.dead_letters, "Records sent to dead letters."),
             ("batches", c.batches, "Batches written and committed."),
             ("db_retries", c.db_retries, "Batch writes retried after a database error."),
             ("commit_failures", c.commit_failures, "Offset commits that failed."),
@@ -64,6 +71,12 @@ class CountersCollector:
             ("write_seconds", c.write_seconds, "Seconds spent writing batches to PostgreSQL."),
         ):
             yield CounterMetricFamily(f"{PREFIX}_{name}", help_text, value=value)
+        dead = CounterMetricFamily(
+            f"{PREFIX}_dead_letters", "Records sent to dead letters, per reason.", labels=["reason"]
+        )
+        for reason, value in sorted(dict(c.dead_letters_by_reason).items()):
+            dead.add_metric([reason], value)
+        yield dead
         lag = GaugeMetricFamily(
             f"{PREFIX}_lag", "Records behind the high watermark, per partition.", labels=["topic", "partition"]
         )

@@ -19,6 +19,7 @@ from powercast.db.connection import connect, redact
 from powercast.errors import PowercastError
 from powercast.ingest.batch import READING_COLUMNS, DeadLetter, PendingBatch, dead_letter
 from powercast.names import DEAD_LETTERS_TABLE, READINGS_TABLE
+from powercast.stream.events import REASON_DATABASE
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ _INSERT_ONE = (
     "ON CONFLICT (machine_id, sensor, ts) DO NOTHING"
 )
 _INSERT_DEAD = (
-    f'INSERT INTO {DEAD_LETTERS_TABLE} (topic, "partition", "offset", key, payload, error) VALUES %s '
+    f'INSERT INTO {DEAD_LETTERS_TABLE} (topic, "partition", "offset", key, payload, error, reason) VALUES %s '
     'ON CONFLICT (topic, "partition", "offset") DO NOTHING'
 )
 
@@ -119,14 +120,16 @@ class BatchWriter:
                     cur.execute("RELEASE SAVEPOINT one_row")
                 except REFUSED_ROW_ERRORS as exc:
                     cur.execute("ROLLBACK TO SAVEPOINT one_row")
-                    rejected.append(dead_letter(source, f"rejected by PostgreSQL: {_first_line(exc)}"))
+                    rejected.append(dead_letter(source, f"rejected by PostgreSQL: {_first_line(exc)}", REASON_DATABASE))
         return inserted, rejected
 
     @staticmethod
     def _insert_dead_letters(conn, letters: list[DeadLetter]) -> int:
         if not letters:
             return 0
-        values = [(d.topic, d.partition, d.offset, _binary(d.key), _binary(d.payload), d.error) for d in letters]
+        values = [
+            (d.topic, d.partition, d.offset, _binary(d.key), _binary(d.payload), d.error, d.reason) for d in letters
+        ]
         with conn.cursor() as cur:
             execute_values(cur, _INSERT_DEAD, values, page_size=len(values))
             return cur.rowcount

@@ -24,6 +24,27 @@ MAX_FUTURE = timedelta(minutes=5)
 EARLIEST_TS = datetime(2000, 1, 1, tzinfo=UTC)  # the earliest reading time a caller may ask `ts_problem` to enforce
 MACHINE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
 MACHINE_ID_MAX_LENGTH = 64
+MAX_EVENT_BYTES = 16 * 1024  # a reading is about 200 bytes; anything this large is not one (and is not parsed)
+
+# The reason code of each dead letter (dead_letters.reason, the ingestor's metrics label); the message says more.
+REASON_EMPTY = "empty"  # a record without a value
+REASON_TOO_LARGE = "too_large"  # over MAX_EVENT_BYTES
+REASON_JSON = "json"  # not JSON
+REASON_SCHEMA = "schema"  # a field missing, of the wrong type, or outside its rules (sensor, unit, pattern)
+REASON_RANGE = "range"  # a timestamp before EARLIEST_TS
+REASON_FUTURE = "future"  # a timestamp further ahead than the allowance
+REASON_KEY_MISMATCH = "key_mismatch"  # the Kafka key is not the event's machine_id
+REASON_DATABASE = "database"  # valid, but PostgreSQL refused the row
+DEAD_LETTER_REASONS = (
+    REASON_EMPTY,
+    REASON_TOO_LARGE,
+    REASON_JSON,
+    REASON_SCHEMA,
+    REASON_RANGE,
+    REASON_FUTURE,
+    REASON_KEY_MISMATCH,
+    REASON_DATABASE,
+)
 
 Sensor = Literal["temperature", "vibration", "pressure", "power"]
 MachineId = Annotated[str, Field(min_length=1, max_length=MACHINE_ID_MAX_LENGTH, pattern=MACHINE_ID_PATTERN)]
@@ -31,7 +52,12 @@ FiniteValue = Annotated[float, Field(strict=True, allow_inf_nan=False)]  # a JSO
 
 
 class InvalidEvent(ValueError):
-    """A record that cannot become a reading; the message is the dead-letter reason."""
+    """A record that cannot become a reading; the message is the dead letter's text, `reason` its code (one of
+    DEAD_LETTER_REASONS)."""
+
+    def __init__(self, message: str, reason: str = REASON_SCHEMA):
+        super().__init__(message)
+        self.reason = reason
 
 
 class ReadingEvent(BaseModel):
@@ -83,20 +109,32 @@ def _reason(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def parse_event(raw: bytes | str, *, now: datetime | None = None, max_future: timedelta = MAX_FUTURE) -> ReadingEvent:
-    """Validate one raw record. Raises InvalidEvent with a human-readable reason."""
+def parse_event(
+    raw: bytes | str | None, *, now: datetime | None = None, max_future: timedelta = MAX_FUTURE
+) -> ReadingEvent:
+    """Validate one raw record. Raises InvalidEvent with a human-readable message and a reason code."""
     if raw is None:
-        raise InvalidEvent("empty record (no value)")
+        raise InvalidEvent("empty record (no value)", REASON_EMPTY)
+    if len(raw) > MAX_EVENT_BYTES:
+        raise InvalidEvent(f"record of {len(raw)} bytes, a reading is at most {MAX_EVENT_BYTES}", REASON_TOO_LARGE)
     try:
         event = ReadingEvent.model_validate_json(raw)
     except ValidationError as exc:
         if any(e["type"] == "json_invalid" for e in exc.errors()):
-            raise InvalidEvent(f"not valid JSON: {exc.errors()[0]['msg']}") from None
-        raise InvalidEvent(_reason(exc)) from None
-    problem = ts_problem(event.ts, now=now, max_future=max_future)
+            raise InvalidEvent(f"not valid JSON: {exc.errors()[0]['msg']}", REASON_JSON) from None
+        raise InvalidEvent(_reason(exc), REASON_SCHEMA) from None
+    problem = ts_problem(event.ts, now=now, max_future=max_future, earliest=EARLIEST_TS)
     if problem:
-        raise InvalidEvent(problem)
+        raise InvalidEvent(problem, REASON_RANGE if event.ts < EARLIEST_TS else REASON_FUTURE)
     return event
+
+
+def check_key(event: ReadingEvent, key: bytes | None) -> None:
+    """A Kafka record's key must be its event's machine_id (the partitioner keeps a machine's readings in order
+    by it); InvalidEvent otherwise."""
+    if key != event.machine_id.encode():
+        shown = "no key" if key is None else f"key {key[:80]!r}"
+        raise InvalidEvent(f"{shown} is not the event's machine_id {event.machine_id!r}", REASON_KEY_MISMATCH)
 
 
 def format_ts(ts: datetime) -> str:

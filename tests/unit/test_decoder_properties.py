@@ -1,0 +1,58 @@
+"""Property over the ingestor's decoder (the batch's `add`): ten thousand generated records (valid events, mutated
+events, random JSON, random bytes; own, foreign or missing keys) each become exactly one row or exactly one dead
+letter with a known reason code, and the decoder never raises."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hypothesis import HealthCheck, given, settings
+
+from powercast.ingest.batch import PendingBatch
+from powercast.stream.events import DEAD_LETTER_REASONS
+from tests.strategies import records
+
+NOW = datetime(2026, 1, 2, tzinfo=UTC)
+SEEN = {"rows": 0, "dead_letters": 0}
+
+
+class Record:
+    def __init__(self, key, value, offset):
+        self._key, self._value, self._offset = key, value, offset
+
+    def topic(self):
+        return "sensor.readings"
+
+    def partition(self):
+        return 0
+
+    def offset(self):
+        return self._offset
+
+    def key(self):
+        return self._key
+
+    def value(self):
+        return self._value
+
+
+@settings(max_examples=10_000, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(record=records())
+def test_each_record_is_one_row_or_one_dead_letter_with_a_reason(record):
+    batch = PendingBatch()
+    accepted = batch.add(Record(*record, offset=7), NOW, clock=0.0)
+    assert len(batch) == 1 and batch.offsets == {("sensor.readings", 0): 7}
+    if accepted:
+        assert len(batch.copy_rows) == 1 and batch.dead_letters == []
+        SEEN["rows"] += 1
+    else:
+        (letter,) = batch.dead_letters
+        assert batch.copy_rows == [] and letter.reason in DEAD_LETTER_REASONS and letter.error
+        assert (letter.key, letter.payload, letter.offset) == (*record, 7)
+        SEEN["dead_letters"] += 1
+
+
+def test_the_generated_records_held_both_outcomes():
+    # runs after the property in file order: ten thousand records, with valid ones and rejected ones among them
+    assert SEEN["rows"] + SEEN["dead_letters"] >= 10_000
+    assert SEEN["rows"] > 100 and SEEN["dead_letters"] > 1000

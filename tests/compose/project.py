@@ -105,6 +105,7 @@ class Dockerfile:
     env: dict[str, str] = field(default_factory=dict)
     copies: list[tuple[list[str], str]] = field(default_factory=list)  # (repository sources, container destination)
     users: list[str] = field(default_factory=list)
+    runs: list[str] = field(default_factory=list)
     workdir: str = "/"
     entrypoint: list[str] = field(default_factory=list)
 
@@ -161,6 +162,8 @@ def dockerfile(path: Path) -> Dockerfile:
             parsed.workdir = _expand(rest.strip(), values)
         elif instruction == "USER":
             parsed.users.append(rest.strip())
+        elif instruction == "RUN":
+            parsed.runs.append(_expand(rest, values))
         elif instruction == "ENTRYPOINT":
             parsed.entrypoint = yaml.safe_load(rest)
         elif instruction == "COPY":

@@ -1,4 +1,4 @@
-"""`powercast dash`: the control center (Dash, in `dash_app/` at the repository root), on loopback.
+"""`powercast dash`: the control center (Dash, in `dash_app/` at the repository root), on loopback by default.
 
 `powercast` never imports Dash: this command starts `python -m dash_app` as a child process with the repository
 root on PYTHONPATH and the settings it needs in its environment, and waits for it.
@@ -43,7 +43,10 @@ def dash_environment(s: Settings, repo: Path = REPO, base: dict[str, str] | None
     return env
 
 
-def dash(ctx: typer.Context) -> None:
+def dash(
+    ctx: typer.Context,
+    host: str = typer.Option(HOST, help="Address to listen on (0.0.0.0 in a container)."),
+) -> None:
     """Serve the control center (fleet, machine, review and models pages) on http://127.0.0.1:POWERCAST_DASH_PORT;
     add users first with `powercast users add NAME --role admin`."""
     from powercast.stack.process import require_free_port
@@ -54,9 +57,9 @@ def dash(ctx: typer.Context) -> None:
             f"the control center (dash_app/) is not next to {REPO / 'src'}",
             "run `powercast dash` from a checkout of the repository",
         )
-    require_free_port(HOST, s.dash_port, "POWERCAST_DASH_PORT")
-    typer.echo(f"control center on http://{HOST}:{s.dash_port}")
-    raise typer.Exit(run_child([sys.executable, "-m", "dash_app"], dash_environment(s), REPO))
+    require_free_port(host, s.dash_port, "POWERCAST_DASH_PORT")
+    typer.echo(f"control center on http://{host}:{s.dash_port}")
+    raise typer.Exit(run_child([sys.executable, "-m", "dash_app", "--host", host], dash_environment(s), REPO))
 
 
 def run_child(cmd: list[str], env: dict[str, str], cwd: Path) -> int:

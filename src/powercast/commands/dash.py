@@ -11,12 +11,15 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from powercast.commands._context import settings
-from powercast.config import Settings
 from powercast.errors import PowercastError
+
+if TYPE_CHECKING:
+    from powercast.config import Settings
 
 REPO = Path(__file__).resolve().parents[3]
 HOST = "127.0.0.1"

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from powercast.config import Settings
 from powercast.errors import PowercastError
 from powercast.jobs.results import NOT_IN_SUMMARY
-from powercast.training.holdout import DEFAULT_HOLDOUT_HOURS
+from powercast.training.defaults import DEFAULT_HOLDOUT_HOURS
 
 SUMMARY_METRICS = ("mae", "ratio_to_persistence", "coverage")
 

@@ -26,7 +26,7 @@ from powercast.commands import (
     users,
 )
 from powercast.commands._group import group
-from powercast.errors import PowercastError
+from powercast.errors import PowercastError, SettingsError
 
 app = group(
     "powercast: watch industrial machines and forecast their power 15 minutes ahead.",
@@ -83,6 +83,9 @@ def root(
 def main() -> None:
     try:
         app()
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     except PowercastError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)

@@ -1,5 +1,6 @@
 """Every command answers --help, and PowercastError becomes one line on stderr with exit code 1."""
 
+import os
 import subprocess
 import sys
 
@@ -56,3 +57,22 @@ def test_help_does_not_load_the_settings_or_rich():
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert "Usage" in result.stdout
     assert result.stderr.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "command"),
+    [("DATABASE_URL", "foo", "features"), ("POWERCAST_KAFKA_PORT", "abc", "status")],
+)
+def test_a_bad_setting_is_one_line_and_exit_code_2(tmp_path, variable, value, command):
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+        variable: value,
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "powercast", command], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: bad setting {variable}: expected"), lines

@@ -1,4 +1,4 @@
-"""Access to the settings built once by the root command."""
+"""The settings, read from the environment once, when a command first needs them (so `--help` reads none)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 def settings(ctx: typer.Context) -> Settings:
     root = ctx.find_root()
     if root.obj is None:
-        from powercast.config import Settings
+        from powercast.config import load_settings
 
-        root.obj = Settings()
+        root.obj = load_settings()
     return root.obj

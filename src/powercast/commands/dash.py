@@ -65,7 +65,7 @@ def dash(ctx: typer.Context) -> None:
 def run_child(cmd: list[str], env: dict[str, str], cwd: Path) -> int:
     """Run the app and wait for it; SIGTERM and Ctrl-C sent to this process are passed on to it. Its exit code
     (128 + the signal number when a signal ended it)."""
-    child = subprocess.Popen(cmd, env=env, cwd=cwd)
+    child = subprocess.Popen(cmd, env=env, cwd=cwd)  # noqa: S603 - argv list without a shell: this interpreter and dash_app
     previous = signal.signal(signal.SIGTERM, lambda signum, _frame: child.send_signal(signum))
     try:
         while True:

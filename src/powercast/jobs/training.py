@@ -127,7 +127,7 @@ def new_feature_minutes(settings: Settings) -> int:
     try:
         with conn.cursor() as cur:
             cur.execute(
-                f"SELECT count(*) / greatest(count(DISTINCT machine_id), 1) FROM {FEATURES_TABLE} WHERE ts > %s",
+                f"SELECT count(*) / greatest(count(DISTINCT machine_id), 1) FROM {FEATURES_TABLE} WHERE ts > %s",  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
                 (data_end or datetime.min.replace(tzinfo=UTC),),
             )
             return int(cur.fetchone()[0])

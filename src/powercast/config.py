@@ -86,6 +86,16 @@ class Settings(BaseSettings):
     serving_forecast_wait_s: float = Field(
         5.0, ge=0, description="Seconds a forecast request waits for a free slot before it gets 503."
     )
+    api_token: SecretStr | None = Field(
+        None,
+        description="Token the forecasting API requires (`Authorization: Bearer <token>`); needed to listen beyond "
+        "loopback. Unset: no authentication, loopback only.",
+    )
+    api_allowed_hosts: str = Field(
+        "",
+        description="Host names the forecasting API answers besides localhost, 127.0.0.1, [::1] and its bind "
+        "address (comma-separated; * allows any); other Host headers get 400 (DNS rebinding).",
+    )
     ingest_metrics_port: int = Field(9108, description="Port of the ingestor's Prometheus /metrics endpoint.")
 
     # Grafana and alerts

@@ -25,11 +25,11 @@ from powercast.commands import (
     train,
     users,
 )
-from powercast.config import Settings
-from powercast.errors import PowercastError
+from powercast.commands._group import group
+from powercast.errors import PowercastError, SettingsError
 
-app = typer.Typer(
-    help="powercast: watch industrial machines and forecast their power 15 minutes ahead.",
+app = group(
+    "powercast: watch industrial machines and forecast their power 15 minutes ahead.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -72,19 +72,20 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    ctx: typer.Context,
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug detail."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    ctx.obj = Settings()
 
 
 def main() -> None:
     try:
         app()
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     except PowercastError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)

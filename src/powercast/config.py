@@ -7,10 +7,17 @@ environment at import time.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from powercast.errors import SettingsError
+
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+DATABASE_URL_FORM = "a PostgreSQL URL like postgresql://USER:PASSWORD@HOST:5432/DATABASE"
+BOOTSTRAP_FORM = "HOST:PORT, or several separated by commas"
 
 
 class Settings(BaseSettings):
@@ -79,6 +86,16 @@ class Settings(BaseSettings):
     serving_forecast_wait_s: float = Field(
         5.0, ge=0, description="Seconds a forecast request waits for a free slot before it gets 503."
     )
+    api_token: SecretStr | None = Field(
+        None,
+        description="Token the forecasting API requires (`Authorization: Bearer <token>`); needed to listen beyond "
+        "loopback. Unset: no authentication, loopback only.",
+    )
+    api_allowed_hosts: str = Field(
+        "",
+        description="Host names the forecasting API answers besides localhost, 127.0.0.1, [::1] and its bind "
+        "address (comma-separated; * allows any); other Host headers get 400 (DNS rebinding).",
+    )
     ingest_metrics_port: int = Field(9108, description="Port of the ingestor's Prometheus /metrics endpoint.")
 
     # Grafana and alerts
@@ -89,6 +106,24 @@ class Settings(BaseSettings):
         None,
         description="Password of the read-only role Grafana connects as; `powercast alerts grafana-password` sets it.",
     )
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        scheme, sep, rest = (value or "").partition("://")
+        if value is not None and not (sep and rest and scheme.split("+")[0] in POSTGRES_SCHEMES):
+            raise ValueError(f"expected {DATABASE_URL_FORM}")
+        return value
+
+    @field_validator("kafka_bootstrap_servers")
+    @classmethod
+    def _host_ports(cls, value: str | None) -> str | None:
+        if value is not None:
+            for server in value.split(","):
+                host, sep, port = server.strip().rpartition(":")
+                if not (sep and host and port.isdigit()):
+                    raise ValueError(f"expected {BOOTSTRAP_FORM}")
+        return value
 
     @property
     def bootstrap_servers(self) -> str:
@@ -140,3 +175,35 @@ class Settings(BaseSettings):
     @property
     def airflow_base_url(self) -> str:
         return (self.airflow_url or f"http://127.0.0.1:{self.airflow_port}").rstrip("/")
+
+
+def load_settings(**overrides) -> Settings:
+    """The settings from the environment; a bad one raises SettingsError naming its variable and expected form."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError("; ".join(_describe(error) for error in exc.errors())) from None
+
+
+def variable_of(field_name: str) -> str:
+    """The environment variable that sets a field: of its aliases, the one set in the environment, else the first."""
+    field = Settings.model_fields.get(field_name)
+    choices = getattr(field.validation_alias, "choices", None) if field else None
+    if not choices:
+        return f"POWERCAST_{field_name.upper()}"
+    present = {key.upper() for key in os.environ}
+    return next((c for c in choices if c.upper() in present), choices[0])
+
+
+def _describe(error: dict) -> str:
+    """One setting's error: the variable and the form it expects, without echoing a value that may be secret."""
+    name = str(error["loc"][0]) if error["loc"] else "?"
+    field_name = name.lower().removeprefix("powercast_") if name not in Settings.model_fields else name
+    message = error["msg"].removeprefix("Value error, ")
+    message = message.replace("Input should be", "expected", 1)
+    message = message.replace("expected greater", "expected a number greater").replace(
+        "expected less", "expected a number less"
+    )
+    if error["type"] == "missing":
+        message = "is required"
+    return f"bad setting {variable_of(field_name)}: {message}"

@@ -15,6 +15,10 @@ class PowercastError(Exception):
         return f"{self.message}: {self.hint}" if self.hint else self.message
 
 
+class SettingsError(PowercastError):
+    """A setting (environment variable or `.env` line) that does not have the expected form. Exit code 2."""
+
+
 class InsufficientHistory(PowercastError):
     """Machines with less history than a feature, a model or a forecast needs.
 

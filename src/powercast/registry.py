@@ -26,9 +26,11 @@ class VersionRef:
 
 
 def server_answers(uri: str, timeout: float = 2.0) -> bool:
-    """True when an MLflow server at `uri` answers `/health`."""
+    """True when an MLflow server at `uri` answers `/health` (only http and https URIs name a server)."""
+    if not uri.startswith(("http://", "https://")):
+        return False
     try:
-        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout) as response:
+        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout) as response:  # noqa: S310 - scheme checked above
             return response.status == 200
     except (urllib.error.URLError, OSError, ValueError):
         return False

@@ -129,7 +129,7 @@ def test_train_promote_rollback_and_serve(mlflow, history):
 
     # the service serves v2, then switches to v1 on rollback without a failed request
     holder = registry_holder(mlflow)
-    with TestClient(create_app(holder, mlflow.app_database_url, poll_s=None)) as client:
+    with TestClient(create_app(holder, mlflow.app_database_url, poll_s=None), base_url="http://localhost") as client:
         body = _request_body(history)
         assert client.post("/forecast", json=body).json()["forecasts"][0]["model_version"] == second.version
         statuses, versions, stop = [], [], threading.Event()

@@ -1,6 +1,9 @@
 from pathlib import Path
 
-from powercast.config import Settings
+import pytest
+
+from powercast.config import Settings, load_settings
+from powercast.errors import SettingsError
 
 
 def test_defaults_point_at_embedded_services(monkeypatch):
@@ -30,3 +33,38 @@ def test_env_example_documents_every_setting():
     for name, field in Settings.model_fields.items():
         aliases = getattr(field.validation_alias, "choices", None) or [f"POWERCAST_{name.upper()}"]
         assert any(alias in example for alias in aliases), f"{name} missing from .env.example"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "form"),
+    [
+        ("DATABASE_URL", "foo", "a PostgreSQL URL like postgresql://"),
+        ("POWERCAST_DATABASE_URL", "mysql://h/db", "a PostgreSQL URL like postgresql://"),
+        ("POWERCAST_KAFKA_PORT", "abc", "a valid integer"),
+        ("POWERCAST_DRIFT_SHARE", "lots", "a valid number"),
+        ("POWERCAST_SERVING_MAX_READINGS", "0", "a number greater than 0"),
+        ("POWERCAST_KAFKA_BOOTSTRAP_SERVERS", "kafka", "HOST:PORT"),
+    ],
+)
+def test_a_bad_setting_names_its_variable_and_expected_form(monkeypatch, variable, value, form):
+    for var in ("DATABASE_URL", "POWERCAST_DATABASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(_env_file=None)
+    assert str(caught.value).startswith(f"bad setting {variable}: expected {form}")
+    assert "\n" not in str(caught.value)
+
+
+def test_good_urls_and_servers_are_accepted(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg2://u:p@db:5432/x")
+    monkeypatch.setenv("POWERCAST_KAFKA_BOOTSTRAP_SERVERS", "k1:9092, k2:9092")
+    s = load_settings(_env_file=None)
+    assert s.database_url.startswith("postgresql+psycopg2://") and s.bootstrap_servers == "k1:9092, k2:9092"
+
+
+def test_a_secret_value_is_not_echoed(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "mysql://admin:hunter2@db/x")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(_env_file=None)
+    assert "hunter2" not in str(caught.value)

@@ -46,7 +46,7 @@ def registry():
 @pytest.fixture
 def client(registry):
     holder = ChampionHolder(registry.resolve, registry.load)
-    with TestClient(create_app(holder, poll_s=None)) as client:
+    with TestClient(create_app(holder, poll_s=None), base_url="http://localhost") as client:
         client.holder = holder
         yield client
 

@@ -14,7 +14,7 @@ from tests.unit.test_serving_limits import LIMITS
 
 def _client(registry: FakeRegistry, database_url: str | None = None) -> TestClient:
     holder = ChampionHolder(registry.resolve, registry.load)
-    client = TestClient(create_app(holder, database_url, poll_s=None, limits=LIMITS))
+    client = TestClient(create_app(holder, database_url, poll_s=None, limits=LIMITS), base_url="http://localhost")
     client.holder = holder
     return client
 

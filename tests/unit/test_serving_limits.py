@@ -24,7 +24,10 @@ JSON = {"content-type": "application/json"}
 def _client(limits: ServingLimits = LIMITS, database_url: str | None = None, model=None) -> TestClient:
     registry = FakeRegistry("1")
     load = registry.load if model is None else (lambda version: model)
-    return TestClient(create_app(ChampionHolder(registry.resolve, load), database_url, poll_s=None, limits=limits))
+    return TestClient(
+        create_app(ChampionHolder(registry.resolve, load), database_url, poll_s=None, limits=limits),
+        base_url="http://localhost",
+    )
 
 
 def _oversized() -> bytes:
@@ -164,7 +167,10 @@ def test_stored_forecasts_during_a_database_outage_give_503_with_retry_after():
 
 
 def test_no_model_gives_503_with_retry_after():
-    with TestClient(create_app(ChampionHolder(lambda: None, lambda v: None), poll_s=None, limits=LIMITS)) as client:
+    with TestClient(
+        create_app(ChampionHolder(lambda: None, lambda v: None), poll_s=None, limits=LIMITS),
+        base_url="http://localhost",
+    ) as client:
         response = client.post("/forecast", json=_body())
     assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
 
@@ -191,5 +197,7 @@ def test_limits_come_from_the_settings(monkeypatch):
     assert (limits.max_body_bytes, limits.max_readings) == (1000, 10)
     defaults = ServingLimits.from_settings(Settings(_env_file=None, serving_max_body_bytes=4 * 1024 * 1024))
     assert defaults.max_body_bytes == 4 * 1024 * 1024
-    with TestClient(create_app(ChampionHolder(lambda: "1", FakeRegistry().load), poll_s=None)) as client:
+    with TestClient(
+        create_app(ChampionHolder(lambda: "1", FakeRegistry().load), poll_s=None), base_url="http://localhost"
+    ) as client:
         assert client.post("/forecast", json=_body()).status_code == 413  # the service reads them by default

@@ -199,7 +199,9 @@ def test_service_answers_one_machine_as_the_fleet_path_does(shape, xgb):
     def body(rows: list[dict]) -> dict:
         return {"readings": rows} if shape == "readings" else {"columns": {k: [r[k] for r in rows] for k in rows[0]}}
 
-    with TestClient(create_app(ChampionHolder(lambda: "1", lambda version: model), poll_s=None)) as client:
+    with TestClient(
+        create_app(ChampionHolder(lambda: "1", lambda version: model), poll_s=None), base_url="http://localhost"
+    ) as client:
         both = client.post("/forecast", json=body(rows))
         alone = [
             client.post("/forecast", json=body([r for r in rows if r["machine_id"] == m])) for m in ("M-001", "NEW-1")

@@ -40,7 +40,9 @@ def _post(client, rows: list[dict], shape: str):
 @pytest.fixture
 def client():
     registry = FakeRegistry("1")
-    with TestClient(create_app(ChampionHolder(registry.resolve, registry.load), poll_s=None)) as client:
+    with TestClient(
+        create_app(ChampionHolder(registry.resolve, registry.load), poll_s=None), base_url="http://localhost"
+    ) as client:
         yield client
 
 

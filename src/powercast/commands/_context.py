@@ -1,14 +1,19 @@
-"""Access to the settings built once by the root command."""
+"""The settings, read from the environment once, when a command first needs them (so `--help` reads none)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from powercast.config import Settings
+if TYPE_CHECKING:
+    from powercast.config import Settings
 
 
 def settings(ctx: typer.Context) -> Settings:
     root = ctx.find_root()
     if root.obj is None:
-        root.obj = Settings()
+        from powercast.config import load_settings
+
+        root.obj = load_settings()
     return root.obj

@@ -5,8 +5,9 @@ from __future__ import annotations
 import typer
 
 from powercast.commands._context import settings
+from powercast.commands._group import group
 
-app = typer.Typer(help="Receive Grafana's alert notifications; set up Grafana's read-only database role.")
+app = group("Receive Grafana's alert notifications; set up Grafana's read-only database role.")
 
 
 @app.command()

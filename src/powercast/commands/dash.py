@@ -11,12 +11,15 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from powercast.commands._context import settings
-from powercast.config import Settings
 from powercast.errors import PowercastError
+
+if TYPE_CHECKING:
+    from powercast.config import Settings
 
 REPO = Path(__file__).resolve().parents[3]
 HOST = "127.0.0.1"
@@ -65,7 +68,7 @@ def dash(
 def run_child(cmd: list[str], env: dict[str, str], cwd: Path) -> int:
     """Run the app and wait for it; SIGTERM and Ctrl-C sent to this process are passed on to it. Its exit code
     (128 + the signal number when a signal ended it)."""
-    child = subprocess.Popen(cmd, env=env, cwd=cwd)
+    child = subprocess.Popen(cmd, env=env, cwd=cwd)  # noqa: S603 - argv list without a shell: this interpreter and dash_app
     previous = signal.signal(signal.SIGTERM, lambda signum, _frame: child.send_signal(signum))
     try:
         while True:

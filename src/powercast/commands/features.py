@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import typer
-from tqdm import tqdm
 
 from powercast.commands._context import settings
 from powercast.errors import PowercastError
-from powercast.jobs.features import snapshot_features
 
 
 def _utc(value: datetime | None, option: str) -> datetime | None:
@@ -44,6 +42,10 @@ def features(
     since, until = _utc(since, "--since"), _utc(until, "--until")
     if since and until and since >= until:
         raise PowercastError("--since must be before --until", "swap or fix the two times")
+    from tqdm import tqdm
+
+    from powercast.jobs.features import snapshot_features
+
     with tqdm(total=0, unit="chunk", desc="features_1m", leave=False, disable=None) as bar:
         run = snapshot_features(settings(ctx), since=since, until=until, full=full, progress=bar)
     typer.echo(f"snapshot {run.snapshot_id} ({run.mode}: {run.reason})")

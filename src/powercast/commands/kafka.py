@@ -5,15 +5,17 @@ from __future__ import annotations
 import typer
 
 from powercast.commands._context import settings
-from powercast.stack.kafka import KafkaBroker, broker_answers
-from powercast.stream.topics import ensure_topics
+from powercast.commands._group import group
 
-app = typer.Typer(help="Run the embedded Apache Kafka broker (KRaft, single node).", no_args_is_help=True)
+app = group("Run the embedded Apache Kafka broker (KRaft, single node).", no_args_is_help=True)
 
 
 @app.command()
 def start(ctx: typer.Context) -> None:
     """Fetch Kafka from Maven Central if needed, start the broker and create powercast's topics."""
+    from powercast.stack.kafka import KafkaBroker
+    from powercast.stream.topics import ensure_topics
+
     s = settings(ctx)
     bootstrap = KafkaBroker(s).start()
     created = ensure_topics(bootstrap)
@@ -23,6 +25,8 @@ def start(ctx: typer.Context) -> None:
 @app.command()
 def stop(ctx: typer.Context) -> None:
     """Stop the embedded broker and every process it started."""
+    from powercast.stack.kafka import KafkaBroker
+
     stopped = KafkaBroker(settings(ctx)).stop()
     typer.echo("kafka stopped" if stopped else "kafka was not running")
 
@@ -30,6 +34,8 @@ def stop(ctx: typer.Context) -> None:
 @app.command()
 def status(ctx: typer.Context) -> None:
     """Print the bootstrap address and whether the broker answers; exit 1 when it does not."""
+    from powercast.stack.kafka import broker_answers
+
     s = settings(ctx)
     if broker_answers(s.bootstrap_servers):
         typer.echo(f"kafka running at {s.bootstrap_servers}")
@@ -41,6 +47,8 @@ def status(ctx: typer.Context) -> None:
 @app.command()
 def topics(ctx: typer.Context) -> None:
     """Create powercast's topics on the configured cluster (idempotent)."""
+    from powercast.stream.topics import ensure_topics
+
     created = ensure_topics(settings(ctx).bootstrap_servers)
     typer.echo(f"created: {', '.join(created)}" if created else "all topics exist")
 
@@ -48,5 +56,7 @@ def topics(ctx: typer.Context) -> None:
 @app.command()
 def fetch(ctx: typer.Context) -> None:
     """Download Kafka's jars into the data directory without starting anything."""
+    from powercast.stack.kafka import KafkaBroker
+
     libs = KafkaBroker(settings(ctx)).provision()
     typer.echo(f"kafka jars in {libs}")

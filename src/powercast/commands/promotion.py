@@ -7,7 +7,7 @@ import getpass
 import typer
 
 from powercast.commands._context import settings
-from powercast.training.promotion import DEFAULT_HOURS, DEFAULT_MARGIN
+from powercast.training.defaults import DEFAULT_HOURS, DEFAULT_MARGIN
 
 
 def _who() -> str:

@@ -14,18 +14,24 @@ def serve(
     fleet: bool = typer.Option(
         True, "--fleet/--no-fleet", help="Forecast every active machine each minute and store it in `forecasts`."
     ),
-    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    host: str = typer.Option(
+        "127.0.0.1", help="Address to listen on; beyond loopback only with POWERCAST_API_TOKEN set."
+    ),
 ) -> None:
     """Serve the champion model over HTTP (OpenAPI page at /docs) and forecast the fleet every minute."""
+    from powercast.serving.access import ApiAccess, require_token_beyond_loopback
+    from powercast.stack.process import require_free_port
+
+    s = settings(ctx)
+    access = ApiAccess.from_settings(s, bind_host=host)
+    require_token_beyond_loopback(host, access.token)
+    require_free_port(host, s.serving_port, "POWERCAST_SERVING_PORT")
     import uvicorn
 
     from powercast.serving.app import create_app
     from powercast.serving.champion import registry_holder
-    from powercast.stack.process import require_free_port
 
-    s = settings(ctx)
-    require_free_port(host, s.serving_port, "POWERCAST_SERVING_PORT")
-    app = create_app(registry_holder(s), s.app_database_url, poll_s=poll_s, fleet_every_minute=fleet)
+    app = create_app(registry_holder(s), s.app_database_url, poll_s=poll_s, fleet_every_minute=fleet, access=access)
     typer.echo(f"forecasting service on http://{host}:{s.serving_port} (docs at /docs)")
     uvicorn.run(app, host=host, port=s.serving_port, log_level="info")
 

@@ -7,21 +7,21 @@ import signal
 import threading
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import typer
 
 from powercast.commands._context import settings
-from powercast.config import Settings
-from powercast.db.connection import redact
 from powercast.errors import PowercastError
 from powercast.names import READINGS_TOPIC
-from powercast.simulator.anomalies import KINDS
-from powercast.simulator.control import ControlDir, InjectionRequest
-from powercast.simulator.engine import FleetSimulator
-from powercast.simulator.fleet import Machine, build_fleet
-from powercast.simulator.producer import PRODUCERS, open_producer
-from powercast.simulator.publish import PublishStats, now_utc, run_live
-from powercast.simulator.publish import backfill as backfill_range
+from powercast.simulator.kinds import KINDS
+from powercast.simulator.producer import PRODUCERS
+
+if TYPE_CHECKING:
+    from powercast.config import Settings
+    from powercast.simulator.control import ControlDir
+    from powercast.simulator.fleet import Machine
+    from powercast.simulator.publish import PublishStats
 
 MACHINES = typer.Option(10, "--machines", "-n", min=1, help="Fleet size (machines M-001..M-<n>).")
 SEED = typer.Option(42, "--seed", help="Seed: the same seed gives the same fleet and the same readings.")
@@ -61,11 +61,14 @@ def prepare_topics(s: Settings) -> None:
 
 
 def control_dir(s: Settings) -> ControlDir:
+    from powercast.simulator.control import ControlDir
+
     return ControlDir(s.resolved_data_dir / "simulator")
 
 
 def register_fleet(s: Settings, fleet: list[Machine]) -> None:
     """Record the fleet in `machines`; without a reachable database, say so and go on publishing."""
+    from powercast.db.connection import redact
     from powercast.simulator.machines_db import upsert_machines
 
     try:
@@ -109,6 +112,10 @@ def _live(
     producer: str,
     backfill_days: float,
 ) -> None:
+    from powercast.simulator.engine import FleetSimulator
+    from powercast.simulator.producer import open_producer
+    from powercast.simulator.publish import now_utc, run_live
+
     sim = FleetSimulator(fleet, seed=seed, interval_s=interval, anomaly_rate=anomaly_rate)
     now_step = sim.step_at(now_utc())
     start_step = now_step - round(backfill_days * 86_400 / interval)
@@ -131,6 +138,8 @@ def _live(
 
 def _prepare(ctx: typer.Context, machines: int, seed: int, interval: int, producer: str, register: bool):
     """Settings and fleet for a publishing command, after checking options, topics and the machines table."""
+    from powercast.simulator.fleet import build_fleet
+
     s = settings(ctx)
     check_options(interval, producer)
     quiet_client_logs()
@@ -174,6 +183,9 @@ def backfill(
     if then_live:
         _live(s, fleet, seed, interval, anomaly_rate, producer, days)
         return
+    from powercast.simulator.publish import backfill as backfill_range
+    from powercast.simulator.publish import now_utc
+
     end = now_utc()
     with stop_on_signals() as stop:
         stats = backfill_range(
@@ -202,6 +214,8 @@ def inject(
     sensor: str = typer.Option(None, "--sensor", help="stuck_sensor: which sensor sticks (default: random)."),
 ) -> None:
     """Start an anomaly now on one machine of the running `powercast simulate`."""
+    from powercast.simulator.control import InjectionRequest
+
     req = InjectionRequest(machine, kind, minutes, magnitude, sensor)
     control_dir(settings(ctx)).request(req)
     typer.echo(f"requested {kind} on {machine} for {minutes:g} min; the simulator applies it at its next tick")

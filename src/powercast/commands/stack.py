@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import typer
 
 from powercast.commands._context import settings
-from powercast.db.connection import redact
-from powercast.db.migrate import migrate
 from powercast.errors import PowercastError
-from powercast.registry import server_answers
-from powercast.stack.airflow import ADMIN, Airflow
-from powercast.stack.kafka import KafkaBroker, broker_answers
-from powercast.stack.mlflow import MlflowServer
-from powercast.stack.postgres import EmbeddedPostgres, check_reachable
-from powercast.stack.services import SERVICES_STOP_TIMEOUT, Supervisor
-from powercast.stack.system import (
-    SERVICES,
-    UpOptions,
-    backfill_days,
-    latest_reading,
-    service_definitions,
-    wait_for_history,
-)
-from powercast.stream.topics import ensure_topics
+
+if TYPE_CHECKING:
+    from powercast.stack.system import UpOptions
 
 
 def up(
@@ -41,6 +28,14 @@ def up(
 ) -> None:
     """Bring the whole system up: infrastructure, ingestor, simulator with history, features, a trained and
     promoted model, and the forecasting service. Prints where each part answers. Safe to run again."""
+    from powercast.db.migrate import migrate
+    from powercast.stack.airflow import Airflow
+    from powercast.stack.kafka import KafkaBroker
+    from powercast.stack.mlflow import MlflowServer
+    from powercast.stack.postgres import EmbeddedPostgres
+    from powercast.stack.system import UpOptions
+    from powercast.stream.topics import ensure_topics
+
     s = settings(ctx)
     options = UpOptions(machines=machines, history_days=history_days, models=models, windows=windows)
     url = EmbeddedPostgres(s).start()
@@ -57,6 +52,9 @@ def up(
 
 
 def _start_pipeline(s, options: UpOptions, url: str) -> None:
+    from powercast.stack.services import Supervisor
+    from powercast.stack.system import backfill_days, latest_reading, service_definitions, wait_for_history
+
     supervisor = Supervisor(s)
     now = datetime.now(UTC)
     days = backfill_days(latest_reading(url), options, now)
@@ -99,6 +97,9 @@ def _first_models(s, options: UpOptions) -> None:
 
 
 def _print_urls(s, url: str, bootstrap: str, tracking: str, infra_only: bool) -> None:
+    from powercast.db.connection import redact
+    from powercast.stack.airflow import ADMIN, Airflow
+
     typer.echo("")
     typer.echo(f"postgres     {redact(url)}")
     typer.echo(f"kafka        {bootstrap}")
@@ -114,6 +115,12 @@ def _print_urls(s, url: str, bootstrap: str, tracking: str, infra_only: bool) ->
 
 def down(ctx: typer.Context) -> None:
     """Stop everything `powercast up` started (data stays in the data directory)."""
+    from powercast.stack.airflow import Airflow
+    from powercast.stack.kafka import KafkaBroker
+    from powercast.stack.mlflow import MlflowServer
+    from powercast.stack.postgres import EmbeddedPostgres
+    from powercast.stack.services import SERVICES_STOP_TIMEOUT, Supervisor
+
     s = settings(ctx)
     supervisor = Supervisor(s)
     for name in ("dash", "serve", "simulate", "ingest"):
@@ -130,6 +137,14 @@ def down(ctx: typer.Context) -> None:
 
 def status(ctx: typer.Context) -> None:
     """Tell which parts of the system run; exit 1 when a part of the infrastructure is down."""
+    from powercast.db.connection import redact
+    from powercast.registry import server_answers
+    from powercast.stack.airflow import ADMIN, Airflow
+    from powercast.stack.kafka import broker_answers
+    from powercast.stack.postgres import check_reachable
+    from powercast.stack.services import Supervisor
+    from powercast.stack.system import SERVICES
+
     s = settings(ctx)
     healthy = True
 

@@ -7,13 +7,13 @@ import math
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from powercast.commands._context import settings
-from powercast.training.holdout import DEFAULT_HOLDOUT_HOURS
+from powercast.training.defaults import DEFAULT_HOLDOUT_HOURS
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from powercast.training.pipeline import TrainingReport
 
 SUMMARY_COLUMNS = [
@@ -43,6 +43,8 @@ def _number(value: float) -> str:
 
 def summary_table(report: TrainingReport, title: str) -> Table:
     """One row per model, overall metrics (persistence included for reference)."""
+    from rich.table import Table
+
     table = Table(title=title)
     table.add_column("model")
     for _, header in SUMMARY_COLUMNS:
@@ -55,6 +57,8 @@ def summary_table(report: TrainingReport, title: str) -> Table:
 
 def step_table(report: TrainingReport, name: str) -> Table:
     """Metrics of one model per horizon step."""
+    from rich.table import Table
+
     table = Table(title=f"{name}: per horizon step (minutes ahead)")
     table.add_column("step", justify="right")
     for _, header in STEP_COLUMNS:
@@ -97,6 +101,8 @@ def print_report(report: TrainingReport, n_windows: int, as_json: bool, per_step
     if as_json:
         typer.echo(json.dumps(report_json(report, n_windows), indent=2, default=str))
         return
+    from rich.console import Console
+
     console = Console()
     console.print(
         f"data {report.data_start:%Y-%m-%d %H:%M} .. {report.data_end:%Y-%m-%d %H:%M} UTC, "

@@ -7,8 +7,9 @@ import sys
 import typer
 
 from powercast.commands._context import settings
+from powercast.commands._group import group
 
-app = typer.Typer(help="Users of the control center and their roles.", no_args_is_help=True)
+app = group("Users of the control center and their roles.", no_args_is_help=True)
 
 
 def _password(from_stdin: bool) -> str:

@@ -62,7 +62,7 @@ def migrate(url: str, sql_dir: Path | None = None) -> list[Migration]:
                 checksum text NOT NULL,
                 applied_at timestamptz NOT NULL DEFAULT now())""")
             conn.commit()
-            cur.execute(f"SELECT version, checksum FROM {MIGRATIONS_TABLE}")
+            cur.execute(f"SELECT version, checksum FROM {MIGRATIONS_TABLE}")  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
             applied = dict(cur.fetchall())
         done = []
         for migration in migrations:
@@ -76,7 +76,7 @@ def migrate(url: str, sql_dir: Path | None = None) -> list[Migration]:
             with conn.cursor() as cur:
                 cur.execute(migration.sql)
                 cur.execute(
-                    f"INSERT INTO {MIGRATIONS_TABLE} (version, name, checksum) VALUES (%s, %s, %s)",
+                    f"INSERT INTO {MIGRATIONS_TABLE} (version, name, checksum) VALUES (%s, %s, %s)",  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
                     (migration.version, migration.name, migration.checksum),
                 )
             conn.commit()

@@ -101,14 +101,14 @@ ON CONFLICT (machine_id, ts) DO UPDATE SET {updates}, snapshot_id = EXCLUDED.sna
 WHERE ({", ".join(f"f.{c}" for c in columns)}) IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in columns)})
 RETURNING 1)
 SELECT (SELECT count(*) FROM agg), (SELECT count(*) FROM written), (SELECT min(ts) FROM agg),
-       (SELECT max(ts) FROM agg), (SELECT coalesce(array_agg(DISTINCT machine_id), '{{}}') FROM agg)"""
+       (SELECT max(ts) FROM agg), (SELECT coalesce(array_agg(DISTINCT machine_id), '{{}}') FROM agg)"""  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
 
 
 _FULL = _upsert_sql(
     f"{READINGS_TABLE} r WHERE r.ts >= %(lo)s AND r.ts < %(hi)s", "r.machine_id, date_trunc('minute', r.ts) AS ts"
 )
 _TOUCHED = _upsert_sql(
-    f"{READINGS_TABLE} r WHERE r.ts >= %(lo)s AND r.ts < %(hi)s "
+    f"{READINGS_TABLE} r WHERE r.ts >= %(lo)s AND r.ts < %(hi)s "  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
     f"AND (r.machine_id, date_trunc('minute', r.ts)) IN (SELECT machine_id, minute FROM {_TOUCHED_TABLE})",
     "r.machine_id, date_trunc('minute', r.ts) AS ts",
 )
@@ -164,7 +164,7 @@ def run_feature_job(
 
 
 def _latest(cur) -> dict | None:
-    cur.execute(f"SELECT id, watermark, spec_hash FROM {FEATURE_SNAPSHOTS_TABLE} ORDER BY id DESC LIMIT 1")
+    cur.execute(f"SELECT id, watermark, spec_hash FROM {FEATURE_SNAPSHOTS_TABLE} ORDER BY id DESC LIMIT 1")  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
     row = cur.fetchone()
     return None if row is None else {"id": row[0], "watermark": row[1], "spec_hash": row[2]}
 
@@ -191,7 +191,7 @@ def _collect_touched(cur, after: datetime, since: datetime | None, until: dateti
     cur.execute(
         f"""CREATE TEMP TABLE {_TOUCHED_TABLE.split(".")[1]} ON COMMIT DROP AS
         SELECT DISTINCT machine_id, date_trunc('minute', ts) AS minute FROM {READINGS_TABLE} r
-        WHERE ingested_at > %(after)s AND {_bounds_sql("date_trunc('minute', ts)")}""",
+        WHERE ingested_at > %(after)s AND {_bounds_sql("date_trunc('minute', ts)")}""",  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
         {"after": after, "since": since, "until": until},
     )
     cur.execute(f"ANALYZE {_TOUCHED_TABLE}")
@@ -203,7 +203,7 @@ def _occupied_spans(cur, since, until, chunk: timedelta) -> list[tuple[datetime,
     cur.execute(
         f"""SELECT date_trunc('minute', min(ts)), date_trunc('minute', max(ts)) + interval '1 minute'
                    FROM {READINGS_TABLE} r WHERE {_bounds_sql("r.ts")}
-                   GROUP BY date_bin(%(chunk)s, ts, timestamptz '2000-01-03 00:00+00') ORDER BY 1""",
+                   GROUP BY date_bin(%(chunk)s, ts, timestamptz '2000-01-03 00:00+00') ORDER BY 1""",  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
         {"since": since, "until": until, "chunk": chunk},
     )
     return [tuple(row) for row in cur.fetchall()]
@@ -215,7 +215,7 @@ def _touched_spans(cur, chunk: timedelta) -> list[tuple[datetime, datetime]]:
     few fresh minutes and for a scattered set of late ones."""
     cur.execute(
         f"""SELECT min(minute), max(minute) + interval '1 minute' FROM {_TOUCHED_TABLE}
-                   GROUP BY date_bin(%s, minute, timestamptz '2000-01-03 00:00+00') ORDER BY 1""",
+                   GROUP BY date_bin(%s, minute, timestamptz '2000-01-03 00:00+00') ORDER BY 1""",  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
         (chunk,),
     )
     return [tuple(row) for row in cur.fetchall()]
@@ -243,7 +243,7 @@ def _run_spans(cur, statement: str, spans, snapshot_id: int, run: FeatureRun, pr
 
 def _open_snapshot(cur, mode: str, since, until, spec_hash: str) -> int:
     cur.execute(
-        f"INSERT INTO {FEATURE_SNAPSHOTS_TABLE} (mode, since, until, spec_hash) VALUES (%s, %s, %s, %s) RETURNING id",
+        f"INSERT INTO {FEATURE_SNAPSHOTS_TABLE} (mode, since, until, spec_hash) VALUES (%s, %s, %s, %s) RETURNING id",  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
         (mode, since, until, spec_hash),
     )
     return cur.fetchone()[0]
@@ -252,7 +252,7 @@ def _open_snapshot(cur, mode: str, since, until, spec_hash: str) -> int:
 def _close_snapshot(cur, run: FeatureRun) -> None:
     cur.execute(
         f"""UPDATE {FEATURE_SNAPSHOTS_TABLE} SET range_start = %s, range_end = %s, machines = %s,
-                    minutes_recomputed = %s, row_count = %s, watermark = %s, duration_s = %s WHERE id = %s""",
+                    minutes_recomputed = %s, row_count = %s, watermark = %s, duration_s = %s WHERE id = %s""",  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
         (
             run.range_start,
             run.range_end,

@@ -22,7 +22,7 @@ def _select() -> str:
         columns.append(f"f.{sensor}_mean AS {sensor}")
         columns += [f"f.{sensor}_{stat}" for stat in STATS]
     return (
-        f"SELECT f.machine_id, f.ts, {', '.join(columns)}, m.machine_type, m.rated_power_w "
+        f"SELECT f.machine_id, f.ts, {', '.join(columns)}, m.machine_type, m.rated_power_w "  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
         f"FROM {FEATURES_TABLE} f LEFT JOIN {MACHINES_TABLE} m ON m.machine_id = f.machine_id"
     )
 
@@ -66,7 +66,7 @@ def snapshots(conn_or_url, limit: int = 10) -> list[dict]:
     conn = connect(conn_or_url) if isinstance(conn_or_url, str) else conn_or_url
     try:
         with conn.cursor() as cur:
-            cur.execute(f"SELECT * FROM {FEATURE_SNAPSHOTS_TABLE} ORDER BY id DESC LIMIT %s", (limit,))
+            cur.execute(f"SELECT * FROM {FEATURE_SNAPSHOTS_TABLE} ORDER BY id DESC LIMIT %s", (limit,))  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
             names = [d[0] for d in cur.description]
             return [dict(zip(names, row)) for row in cur.fetchall()]
     finally:

@@ -19,11 +19,11 @@ def start_session(conn, user: User, hours: float, now: datetime | None = None) -
     token = secrets.token_urlsafe(32)
     with conn.cursor() as cur:
         cur.execute(
-            f"INSERT INTO {USER_SESSIONS_TABLE} (token_hash, user_id, expires_at) "
+            f"INSERT INTO {USER_SESSIONS_TABLE} (token_hash, user_id, expires_at) "  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
             "VALUES (%s, %s, COALESCE(%s, now()) + %s)",
             (_digest(token), user.id, now, timedelta(hours=hours)),
         )
-        cur.execute(f"DELETE FROM {USER_SESSIONS_TABLE} WHERE expires_at < now() - interval '1 day'")
+        cur.execute(f"DELETE FROM {USER_SESSIONS_TABLE} WHERE expires_at < now() - interval '1 day'")  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
     conn.commit()
     return token
 
@@ -35,7 +35,7 @@ def session_user(conn, token: str | None) -> User | None:
     with conn.cursor() as cur:
         cur.execute(
             f"""SELECT u.id, u.username, u.role FROM {USER_SESSIONS_TABLE} s JOIN {USERS_TABLE} u ON u.id = s.user_id
-                WHERE s.token_hash = %s AND s.expires_at > now() AND NOT u.disabled""",
+                WHERE s.token_hash = %s AND s.expires_at > now() AND NOT u.disabled""",  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
             (_digest(token),),
         )
         row = cur.fetchone()
@@ -46,5 +46,5 @@ def session_user(conn, token: str | None) -> User | None:
 def end_session(conn, token: str | None) -> None:
     if token:
         with conn.cursor() as cur:
-            cur.execute(f"DELETE FROM {USER_SESSIONS_TABLE} WHERE token_hash = %s", (_digest(token),))
+            cur.execute(f"DELETE FROM {USER_SESSIONS_TABLE} WHERE token_hash = %s", (_digest(token),))  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
         conn.commit()

@@ -65,7 +65,7 @@ def record_label(conn, user: User, machine_id: str, issue_ts: datetime, label: L
     label = label.check()
     with conn.cursor() as cur:
         cur.execute(
-            f"SELECT model_name, model_version, max(ts) FROM {FORECASTS_TABLE} "
+            f"SELECT model_name, model_version, max(ts) FROM {FORECASTS_TABLE} "  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
             "WHERE machine_id = %s AND issue_ts = %s GROUP BY model_name, model_version",
             (machine_id, issue_ts),
         )
@@ -79,7 +79,7 @@ def record_label(conn, user: User, machine_id: str, issue_ts: datetime, label: L
                 f"the forecast of {machine_id} issued at {issue_ts} has not matured", "label it after its last minute"
             )
         cur.execute(
-            f"UPDATE {FORECAST_FEEDBACK_TABLE} SET superseded_at = now() "
+            f"UPDATE {FORECAST_FEEDBACK_TABLE} SET superseded_at = now() "  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
             "WHERE machine_id = %s AND issue_ts = %s AND superseded_at IS NULL RETURNING id",
             (machine_id, issue_ts),
         )
@@ -87,12 +87,12 @@ def record_label(conn, user: User, machine_id: str, issue_ts: datetime, label: L
         cur.execute(
             f"""INSERT INTO {FORECAST_FEEDBACK_TABLE}
                 (machine_id, issue_ts, verdict, reason, comment, model_name, model_version, user_id, labelled_by)
-                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
             (machine_id, issue_ts, label.verdict, label.reason, label.comment, *found[:2], user.id, user.username),
         )
         new_id = int(cur.fetchone()[0])
         if earlier is not None:
-            cur.execute(f"UPDATE {FORECAST_FEEDBACK_TABLE} SET superseded_by = %s WHERE id = %s", (new_id, earlier[0]))
+            cur.execute(f"UPDATE {FORECAST_FEEDBACK_TABLE} SET superseded_by = %s WHERE id = %s", (new_id, earlier[0]))  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
     conn.commit()
     return new_id
 
@@ -101,7 +101,7 @@ def label_history(conn, machine_id: str, issue_ts: datetime) -> pd.DataFrame:
     """Every label the forecast had, newest first (the current one has no superseded_at)."""
     with conn.cursor() as cur:
         cur.execute(
-            f"SELECT {', '.join(LABEL_COLUMNS)} FROM {FORECAST_FEEDBACK_TABLE} "
+            f"SELECT {', '.join(LABEL_COLUMNS)} FROM {FORECAST_FEEDBACK_TABLE} "  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
             "WHERE machine_id = %s AND issue_ts = %s ORDER BY labelled_at DESC, id DESC",
             (machine_id, issue_ts),
         )
@@ -114,7 +114,7 @@ def recent_labels(conn, limit: int = 20, username: str | None = None) -> pd.Data
     """The latest current labels (of `username` only, when given), newest first."""
     with conn.cursor() as cur:
         cur.execute(
-            f"SELECT {', '.join(LABEL_COLUMNS)} FROM {FORECAST_FEEDBACK_TABLE} "
+            f"SELECT {', '.join(LABEL_COLUMNS)} FROM {FORECAST_FEEDBACK_TABLE} "  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
             "WHERE superseded_at IS NULL AND (%s::text IS NULL OR labelled_by = %s) "
             "ORDER BY labelled_at DESC, id DESC LIMIT %s",
             (username, username, limit),
@@ -135,7 +135,7 @@ def review_queue(conn, now: datetime, hours: float = 24.0, limit: int = 50, mach
                   AND (%(machine)s::text IS NULL OR f.machine_id = %(machine)s)
                   AND NOT EXISTS (SELECT 1 FROM {FORECAST_FEEDBACK_TABLE} l
                                   WHERE l.machine_id = f.machine_id AND l.issue_ts = f.issue_ts)
-                ORDER BY f.issue_ts DESC, f.machine_id LIMIT %(limit)s""",
+                ORDER BY f.issue_ts DESC, f.machine_id LIMIT %(limit)s""",  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
             {
                 "matured": now - timedelta(minutes=HORIZON_MINUTES),
                 "since": now - timedelta(hours=hours),
@@ -160,7 +160,7 @@ def forecast_vs_actual(conn, machine_id: str, issue_ts: datetime) -> pd.DataFram
                        f.model_name, f.model_version
                 FROM {FORECASTS_TABLE} f
                 LEFT JOIN {FEATURES_TABLE} m ON m.machine_id = f.machine_id AND m.ts = f.ts
-                WHERE f.machine_id = %s AND f.issue_ts = %s ORDER BY f.step""",
+                WHERE f.machine_id = %s AND f.issue_ts = %s ORDER BY f.step""",  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
             (machine_id, issue_ts),
         )
         out = _frame(cur)
@@ -177,7 +177,7 @@ def labels_between(conn, since: datetime | None, until: datetime | None) -> pd.D
                 WHERE superseded_at IS NULL
                   AND (%(since)s::timestamptz IS NULL OR issue_ts >= %(since)s)
                   AND (%(until)s::timestamptz IS NULL OR issue_ts < %(until)s)
-                ORDER BY machine_id, issue_ts""",
+                ORDER BY machine_id, issue_ts""",  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
             {"since": since, "until": until},
         )
         out = _frame(cur, ["machine_id", "issue_ts", "verdict", "reason", "model_version"])

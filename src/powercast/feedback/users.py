@@ -58,7 +58,7 @@ def add_user(conn, username: str, password: str, role: str, *, replace: bool = F
     conflict = "DO UPDATE SET password_hash = EXCLUDED.password_hash, role = EXCLUDED.role, updated_at = now()"
     with conn.cursor() as cur:
         cur.execute(
-            f"INSERT INTO {USERS_TABLE} (username, password_hash, role) VALUES (%s, %s, %s) "
+            f"INSERT INTO {USERS_TABLE} (username, password_hash, role) VALUES (%s, %s, %s) "  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
             f"ON CONFLICT (username) {conflict if replace else 'DO NOTHING'} RETURNING id",
             (username, hash_password(password), role),
         )
@@ -72,7 +72,7 @@ def add_user(conn, username: str, password: str, role: str, *, replace: bool = F
 
 def list_users(conn) -> list[User]:
     with conn.cursor() as cur:
-        cur.execute(f"SELECT id, username, role FROM {USERS_TABLE} WHERE NOT disabled ORDER BY username")
+        cur.execute(f"SELECT id, username, role FROM {USERS_TABLE} WHERE NOT disabled ORDER BY username")  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
         return [User(int(i), u, r) for i, u, r in cur.fetchall()]
 
 
@@ -80,7 +80,7 @@ def authenticate(conn, username: str, password: str) -> User | None:
     """The user when the name exists, is enabled and the password matches; else None (no hint which failed)."""
     with conn.cursor() as cur:
         cur.execute(
-            f"SELECT id, username, role, password_hash FROM {USERS_TABLE} WHERE username = %s AND NOT disabled",
+            f"SELECT id, username, role, password_hash FROM {USERS_TABLE} WHERE username = %s AND NOT disabled",  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
             (username or "",),
         )
         row = cur.fetchone()
@@ -91,7 +91,7 @@ def authenticate(conn, username: str, password: str) -> User | None:
         return None
     if _HASHER.check_needs_rehash(row[3]):
         with conn.cursor() as cur:
-            cur.execute(f"UPDATE {USERS_TABLE} SET password_hash = %s WHERE id = %s", (hash_password(password), row[0]))
+            cur.execute(f"UPDATE {USERS_TABLE} SET password_hash = %s WHERE id = %s", (hash_password(password), row[0]))  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
         conn.commit()
     return User(int(row[0]), row[1], row[2])
 

@@ -30,15 +30,15 @@ _CREATE_STAGE = f"""CREATE TEMP TABLE IF NOT EXISTS {STAGE_TABLE} (
 ) ON COMMIT DELETE ROWS"""
 _COPY = f"COPY {STAGE_TABLE} ({_COLUMNS}) FROM STDIN"
 _INSERT = (
-    f"INSERT INTO {READINGS_TABLE} ({_COLUMNS}) SELECT {_COLUMNS} FROM {STAGE_TABLE} "
+    f"INSERT INTO {READINGS_TABLE} ({_COLUMNS}) SELECT {_COLUMNS} FROM {STAGE_TABLE} "  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
     "ON CONFLICT (machine_id, sensor, ts) DO NOTHING"
 )
 _INSERT_ONE = (
-    f"INSERT INTO {READINGS_TABLE} ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s) "
+    f"INSERT INTO {READINGS_TABLE} ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s) "  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
     "ON CONFLICT (machine_id, sensor, ts) DO NOTHING"
 )
 _INSERT_DEAD = (
-    f'INSERT INTO {DEAD_LETTERS_TABLE} (topic, "partition", "offset", key, payload, error, reason) VALUES %s '
+    f'INSERT INTO {DEAD_LETTERS_TABLE} (topic, "partition", "offset", key, payload, error, reason) VALUES %s '  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
     'ON CONFLICT (topic, "partition", "offset") DO NOTHING'
 )
 
@@ -139,7 +139,7 @@ class BatchWriter:
             try:
                 self._conn.close()
             except Exception:  # the connection may already be gone with the server
-                pass
+                log.debug("closing the database connection failed", exc_info=True)
             self._conn = None
 
 

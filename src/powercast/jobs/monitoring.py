@@ -181,7 +181,7 @@ def _predictions(conn, start: datetime, end: datetime):
 
     from powercast.names import FORECASTS_TABLE
 
-    query = f"SELECT yhat FROM {FORECASTS_TABLE} WHERE step = 1 AND issue_ts >= %s AND issue_ts < %s"
+    query = f"SELECT yhat FROM {FORECASTS_TABLE} WHERE step = 1 AND issue_ts >= %s AND issue_ts < %s"  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
     out = []
     for lo, hi in ((start - (end - start), start), (start, end)):
         with conn.cursor() as cur:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from powercast.config import Settings
 from powercast.errors import PowercastError
 from powercast.jobs.results import NOT_IN_SUMMARY
-from powercast.training.holdout import DEFAULT_HOLDOUT_HOURS
+from powercast.training.defaults import DEFAULT_HOLDOUT_HOURS
 
 SUMMARY_METRICS = ("mae", "ratio_to_persistence", "coverage")
 
@@ -127,7 +127,7 @@ def new_feature_minutes(settings: Settings) -> int:
     try:
         with conn.cursor() as cur:
             cur.execute(
-                f"SELECT count(*) / greatest(count(DISTINCT machine_id), 1) FROM {FEATURES_TABLE} WHERE ts > %s",
+                f"SELECT count(*) / greatest(count(DISTINCT machine_id), 1) FROM {FEATURES_TABLE} WHERE ts > %s",  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
                 (data_end or datetime.min.replace(tzinfo=UTC),),
             )
             return int(cur.fetchone()[0])

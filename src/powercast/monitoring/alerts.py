@@ -169,7 +169,7 @@ ON CONFLICT (fingerprint, starts_at) DO UPDATE SET
     observed = EXCLUDED.observed, updated_at = now()
 WHERE ({ALERTS_TABLE}.status, {ALERTS_TABLE}.ends_at) IS DISTINCT FROM (EXCLUDED.status, EXCLUDED.ends_at)
 RETURNING (xmax = 0) AS inserted
-"""
+"""  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
 
 
 def store_alerts(conn, alerts: list[ReceivedAlert]) -> StoreResult:

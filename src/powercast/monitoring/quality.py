@@ -33,7 +33,7 @@ WITH scored AS (
     RETURNING step, abs_error
 )
 SELECT step, count(*), avg(abs_error) FROM scored GROUP BY step ORDER BY step
-"""
+"""  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class QualityRun:
 def score_matured(conn, now: datetime) -> QualityRun:
     """Score every matured forecast step not scored yet (and rescore the last hour); commits."""
     with conn.cursor() as cur:
-        cur.execute(f"SELECT max(ts) FROM {FORECAST_QUALITY_TABLE}")
+        cur.execute(f"SELECT max(ts) FROM {FORECAST_QUALITY_TABLE}")  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
         newest = cur.fetchone()[0]
         since = newest - RESCORE if newest is not None else datetime.min.replace(tzinfo=now.tzinfo)
         cur.execute(_SCORE, {"since": since, "now": now})
@@ -62,7 +62,8 @@ def matured_error(conn, start: datetime, end: datetime) -> tuple[float | None, i
     """MAE (W) and count of the scored forecast steps whose minute lies in [start, end)."""
     with conn.cursor() as cur:
         cur.execute(
-            f"SELECT avg(abs_error), count(*) FROM {FORECAST_QUALITY_TABLE} WHERE ts >= %s AND ts < %s", (start, end)
+            f"SELECT avg(abs_error), count(*) FROM {FORECAST_QUALITY_TABLE} WHERE ts >= %s AND ts < %s",  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
+            (start, end),
         )
         mae, n = cur.fetchone()
     return (float(mae) if mae is not None else None), int(n)

@@ -32,7 +32,7 @@ def record(
                 (window_start, window_end, reference_start, reference_end, model_version, reference_rows,
                  current_rows, drifted_share, top_features, prediction_drift_score, current_mae, reference_mae,
                  error_ratio, rejected_rate, decision, reason, notes, report_uri)
-                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
             (
                 *window,
                 *reference,
@@ -60,14 +60,14 @@ def record(
 def mark_triggered(conn, report_id: int, run_id: str) -> None:
     """Record the training run a report triggered."""
     with conn.cursor() as cur:
-        cur.execute(f"UPDATE {DRIFT_REPORTS_TABLE} SET triggered_run = %s WHERE id = %s", (run_id, report_id))
+        cur.execute(f"UPDATE {DRIFT_REPORTS_TABLE} SET triggered_run = %s WHERE id = %s", (run_id, report_id))  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
     conn.commit()
 
 
 def latest(conn) -> dict | None:
     """The newest report as a dict (None when there is none)."""
     with conn.cursor() as cur:
-        cur.execute(f"SELECT * FROM {DRIFT_REPORTS_TABLE} ORDER BY created_at DESC, id DESC LIMIT 1")
+        cur.execute(f"SELECT * FROM {DRIFT_REPORTS_TABLE} ORDER BY created_at DESC, id DESC LIMIT 1")  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
         row = cur.fetchone()
         names = [d[0] for d in cur.description]
     return dict(zip(names, row)) if row else None

@@ -13,7 +13,7 @@ def active_machines(conn, since: pd.Timestamp, until: pd.Timestamp) -> list[str]
     """Machines with at least one power reading in [since, until)."""
     with conn.cursor() as cur:
         cur.execute(
-            f"SELECT DISTINCT machine_id FROM {READINGS_TABLE} "
+            f"SELECT DISTINCT machine_id FROM {READINGS_TABLE} "  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
             "WHERE sensor = 'power' AND ts >= %s AND ts < %s ORDER BY machine_id",
             (since, until),
         )
@@ -30,7 +30,7 @@ def recent_readings(
         where += " AND r.machine_id = ANY(%s)"
         args.append(list(machines))
     query = (
-        f"SELECT r.machine_id, r.sensor, r.ts, r.value, m.machine_type, m.rated_power_w "
+        f"SELECT r.machine_id, r.sensor, r.ts, r.value, m.machine_type, m.rated_power_w "  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
         f"FROM {READINGS_TABLE} r LEFT JOIN {MACHINES_TABLE} m USING (machine_id) "
         f"WHERE {where} ORDER BY r.machine_id, r.ts, r.sensor"
     )

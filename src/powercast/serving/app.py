@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from powercast.features.spec import HORIZON
 from powercast.scoring.model import BadReadings, MachineScore
+from powercast.serving.access import ApiAccess, BearerToken, HostCheck
 from powercast.serving.champion import ChampionHolder
 from powercast.serving.fleet import FleetScheduler
 from powercast.serving.forecast_request import (
@@ -125,14 +126,17 @@ def create_app(
     poll_s: float | None = 10.0,
     fleet_every_minute: bool = False,
     limits: ServingLimits | None = None,
+    access: ApiAccess | None = None,
 ) -> FastAPI:
     """The API around `holder`. With `poll_s` the alias is re-checked that often; with `fleet_every_minute`
-    (needs `database_url`) every active machine is forecast at each minute and stored. `limits` default to the
-    `POWERCAST_SERVING_*` settings."""
-    if limits is None:
+    (needs `database_url`) every active machine is forecast at each minute and stored. `limits` and `access`
+    (token, allowed Host names) default to the `POWERCAST_SERVING_*` and `POWERCAST_API_*` settings."""
+    if limits is None or access is None:
         from powercast.config import Settings
 
-        limits = ServingLimits.from_settings(Settings())
+        settings = Settings()
+        limits = limits or ServingLimits.from_settings(settings)
+        access = access or ApiAccess.from_settings(settings)
     scheduler = FleetScheduler(database_url, holder) if (fleet_every_minute and database_url) else None
 
     @asynccontextmanager
@@ -163,6 +167,10 @@ def create_app(
     # the last added runs first: an oversized body is refused before it waits for a forecast slot
     app.add_middleware(ForecastSlots, slots=limits.max_concurrent_forecasts, wait_s=limits.forecast_wait_s)
     app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
+    # ... and before that, a request from an unknown Host or without the token is refused
+    if access.token:
+        app.add_middleware(BearerToken, token=access.token)
+    app.add_middleware(HostCheck, allowed=access.allowed_hosts)
     add_error_handlers(app)
 
     @app.get(

@@ -45,7 +45,7 @@ def write_forecasts(conn, forecast: pd.DataFrame, model_name: str, model_version
             ON CONFLICT (machine_id, issue_ts, step) DO UPDATE SET
                 ts = EXCLUDED.ts, yhat = EXCLUDED.yhat, yhat_lo = EXCLUDED.yhat_lo, yhat_hi = EXCLUDED.yhat_hi,
                 model_name = EXCLUDED.model_name, model_version = EXCLUDED.model_version, created_at = now()
-        """,
+        """,  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
             rows,
             page_size=1000,
         )
@@ -61,7 +61,7 @@ def latest_forecast(conn, machine_id: str) -> pd.DataFrame:
             SELECT machine_id, issue_ts, step, ts, yhat, yhat_lo, yhat_hi, model_name, model_version
             FROM {FORECASTS_TABLE}
             WHERE machine_id = %s AND issue_ts = (SELECT max(issue_ts) FROM {FORECASTS_TABLE} WHERE machine_id = %s)
-            ORDER BY step""",
+            ORDER BY step""",  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
             (machine_id, machine_id),
         )
         rows = cur.fetchall()

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from powercast.simulator.kinds import KINDS
 from powercast.simulator.physics import POWER, TEMPERATURE, VIBRATION
 from powercast.stream.events import SENSORS
 
-KINDS = ("overheating", "bearing_wear", "power_spike", "stuck_sensor", "dropout", "malformed")
 DEFAULT_MAGNITUDE = {"overheating": 25.0, "bearing_wear": 4.0, "power_spike": 0.8}
 DURATION_MINUTES = {
     "overheating": (15, 60),

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from powercast.errors import PowercastError
 from powercast.pids import pid_alive
-from powercast.simulator.anomalies import KINDS
+from powercast.simulator.kinds import KINDS
 from powercast.stream.events import SENSORS
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ UPSERT = f"""
 INSERT INTO {MACHINES_TABLE} (machine_id, machine_type, rated_power_w, attributes) VALUES %s
 ON CONFLICT (machine_id) DO UPDATE SET machine_type = EXCLUDED.machine_type,
     rated_power_w = EXCLUDED.rated_power_w, attributes = EXCLUDED.attributes
-"""
+"""  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
 
 
 def upsert_machines(database_url: str, machines: list[Machine]) -> int:

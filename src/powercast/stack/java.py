@@ -20,7 +20,7 @@ def java_executable() -> str:
             "Java not found (Kafka needs Java 17 or newer)",
             "install OpenJDK 17 (Debian/Ubuntu: apt-get install openjdk-17-jre-headless) or set JAVA_HOME",
         )
-    version = subprocess.run([candidate, "-version"], capture_output=True, text=True).stderr
+    version = subprocess.run([candidate, "-version"], capture_output=True, text=True).stderr  # noqa: S603 - argv list without a shell; the Java found on JAVA_HOME or PATH
     match = re.search(r'version "(\d+)(?:\.(\d+))?', version)
     major = int(match.group(1)) if match else 0
     if major == 1 and match and match.group(2):  # "1.8.0" style

@@ -98,7 +98,7 @@ class KafkaBroker:
         self.paths.cache.mkdir(parents=True, exist_ok=True)
         pom = self.paths.cache / f"kafka-{self.settings.kafka_version}-pom.xml"
         pom.write_text(POM.format(version=self.settings.kafka_version))
-        result = subprocess.run(
+        result = subprocess.run(  # noqa: S603 - argv list without a shell; Maven from PATH, version from the settings
             [
                 mvn,
                 "-q",
@@ -164,7 +164,7 @@ class KafkaBroker:
             cluster_id = _kafka_uuid()
         # One argv element: an id that starts with "-" would otherwise be read as an option.
         args = ("format", f"--cluster-id={cluster_id}", "-c", str(self.paths.config))
-        result = subprocess.run(
+        result = subprocess.run(  # noqa: S603 - argv list without a shell; Java and jars of the runtime
             [java, *self._java_args("kafka.tools.StorageTool", *args)],
             capture_output=True,
             text=True,

@@ -68,7 +68,7 @@ class EmbeddedPostgres:
     def running(self) -> bool:
         if not (self.pgdata / "PG_VERSION").exists():
             return False
-        result = subprocess.run(
+        result = subprocess.run(  # noqa: S603 - argv list without a shell; the wheel's pg_ctl
             [_bin("pg_ctl"), "-D", str(self.pgdata), "status"], capture_output=True, **self._run_as()
         )
         return result.returncode == 0
@@ -104,7 +104,7 @@ class EmbeddedPostgres:
         return True
 
     def _pg(self, tool: str, args: list[str], run_as: dict) -> None:
-        result = subprocess.run([_bin(tool), *args], capture_output=True, text=True, **run_as)
+        result = subprocess.run([_bin(tool), *args], capture_output=True, text=True, **run_as)  # noqa: S603 - argv list without a shell; the wheel's PostgreSQL tools
         if result.returncode != 0:
             detail = (result.stderr or result.stdout).strip().splitlines()[-2:]
             log_tail = _tail(self.log_file)

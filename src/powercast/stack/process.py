@@ -52,7 +52,7 @@ def start_detached(
     """Start `cmd` in a session of its own (so a stop reaches its children), logging to `log_file`."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "ab") as log:
-        proc = subprocess.Popen(
+        proc = subprocess.Popen(  # noqa: S603 - argv list without a shell; the runtime's own service commands
             cmd,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -20,8 +20,10 @@ SERVICES_STOP_TIMEOUT = 60.0  # the ingestor drains and commits its batch on SIG
 
 
 def http_ok(url: str, timeout: float = 2.0) -> bool:
+    if not url.startswith(("http://", "https://")):
+        return False
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - scheme checked above
             return 200 <= response.status < 300
     except (urllib.error.URLError, OSError, ValueError):
         return False

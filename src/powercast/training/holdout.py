@@ -15,8 +15,6 @@ import pandas as pd
 from powercast.errors import PowercastError
 from powercast.features.frame import MINUTE
 
-DEFAULT_HOLDOUT_HOURS = 6.0  # kept out of training by `powercast train`, judged on by `powercast promote`
-
 
 @dataclass(frozen=True)
 class Holdout:

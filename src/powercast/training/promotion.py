@@ -19,11 +19,10 @@ from powercast.features.spec import HORIZON
 from powercast.names import CHALLENGER_ALIAS, CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS, REGISTERED_MODEL
 from powercast.training import holdout as holdout_mod
 from powercast.training.decision import ROLLED_BACK, Evidence, decide
+from powercast.training.defaults import DEFAULT_HOURS, DEFAULT_MARGIN
 from powercast.training.promotion_log import PromotionRecord, record
 
 log = logging.getLogger(__name__)
-DEFAULT_MARGIN = 0.02
-DEFAULT_HOURS = holdout_mod.DEFAULT_HOLDOUT_HOURS
 
 
 @dataclass(frozen=True)

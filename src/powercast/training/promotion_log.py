@@ -47,7 +47,7 @@ def record(conn, rec: PromotionRecord) -> int:
     columns = list(values)
     with conn.cursor() as cur:
         cur.execute(
-            f"INSERT INTO {MODEL_PROMOTIONS_TABLE} (registered_model, {', '.join(columns)}) "
+            f"INSERT INTO {MODEL_PROMOTIONS_TABLE} (registered_model, {', '.join(columns)}) "  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
             f"VALUES (%s, {', '.join(['%s'] * len(columns))}) RETURNING id",
             [REGISTERED_MODEL, *values.values()],
         )
@@ -75,7 +75,7 @@ def decisions(conn, limit: int = 50) -> pd.DataFrame:
                                champion_mae, challenger_mae, persistence_mae, margin, outcome, reason,
                                new_champion_version
                         FROM {MODEL_PROMOTIONS_TABLE} WHERE registered_model = %s
-                        ORDER BY decided_at DESC, id DESC LIMIT %s""",
+                        ORDER BY decided_at DESC, id DESC LIMIT %s""",  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
             (REGISTERED_MODEL, limit),
         )
         cols = [d[0] for d in cur.description]
@@ -86,7 +86,7 @@ def champion_history(conn) -> pd.DataFrame:
     """Which version was champion when: one row per period (valid_to NULL for the current one)."""
     with conn.cursor() as cur:
         cur.execute(
-            f"SELECT version, valid_from, valid_to, action, triggered_by FROM {CHAMPION_HISTORY_VIEW} "
+            f"SELECT version, valid_from, valid_to, action, triggered_by FROM {CHAMPION_HISTORY_VIEW} "  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
             "WHERE registered_model = %s ORDER BY valid_from",
             (REGISTERED_MODEL,),
         )
@@ -98,7 +98,7 @@ def serving_history(conn) -> pd.DataFrame:
     """Which model version issued the stored forecasts, over which span of issue times."""
     with conn.cursor() as cur:
         cur.execute(
-            f"SELECT model_name, model_version, first_issue_ts, last_issue_ts, machines, forecasts "
+            f"SELECT model_name, model_version, first_issue_ts, last_issue_ts, machines, forecasts "  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
             f"FROM {FORECAST_SERVING_HISTORY_VIEW} ORDER BY first_issue_ts"
         )
         cols = [d[0] for d in cur.description]

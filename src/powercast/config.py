@@ -80,6 +80,12 @@ class Settings(BaseSettings):
         5.0, ge=0, description="Seconds a forecast request waits for a free slot before it gets 503."
     )
     ingest_metrics_port: int = Field(9108, description="Port of the ingestor's Prometheus /metrics endpoint.")
+    readings_retention_days: int = Field(
+        0,
+        ge=0,
+        description="Days of readings kept: older daily partitions are dropped by the ingestor at start and by "
+        "the feature job (0 keeps everything).",
+    )
 
     # Grafana and alerts
     alerts_port: int = Field(

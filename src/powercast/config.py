@@ -97,6 +97,12 @@ class Settings(BaseSettings):
         "address (comma-separated; * allows any); other Host headers get 400 (DNS rebinding).",
     )
     ingest_metrics_port: int = Field(9108, description="Port of the ingestor's Prometheus /metrics endpoint.")
+    readings_retention_days: int = Field(
+        0,
+        ge=0,
+        description="Days of readings kept: older daily partitions are dropped by the ingestor at start and by "
+        "the feature job (0 keeps everything).",
+    )
 
     # Grafana and alerts
     alerts_port: int = Field(

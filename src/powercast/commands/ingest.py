@@ -48,6 +48,7 @@ def ingest(
         summary_every_s=summary_every,
         metrics_addr=metrics_host,
         metrics_port=s.ingest_metrics_port if metrics_port is None else metrics_port,
+        retention_days=s.readings_retention_days,
     )
     if options.metrics_port and port_in_use(options.metrics_addr, options.metrics_port):
         raise PowercastError(

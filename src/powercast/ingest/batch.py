@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Protocol
 
 from powercast.stream.events import InvalidEvent, check_key, parse_event
@@ -46,6 +46,7 @@ class PendingBatch:
     row_sources: list[Record] = field(default_factory=list)  # the record behind each row, for DB-side rejects
     dead_letters: list[DeadLetter] = field(default_factory=list)
     offsets: dict[tuple[str, int], int] = field(default_factory=dict)  # (topic, partition) -> last offset seen
+    days: set[date] = field(default_factory=set)  # UTC days of the rows: the partitions the write needs
     started_at: float | None = None  # monotonic time of the first record
 
     def __len__(self) -> int:
@@ -66,6 +67,7 @@ class PendingBatch:
             copy_row(event.machine_id, event.sensor, event.ts, event.value, event.unit, event.event_id)
         )
         self.row_sources.append(record)
+        self.days.add(event.ts.astimezone(UTC).date())
         return True
 
     def due(self, max_records: int, max_age_s: float, clock: float | None = None) -> bool:
@@ -82,6 +84,7 @@ class PendingBatch:
         self.row_sources.clear()
         self.dead_letters.clear()
         self.offsets.clear()
+        self.days.clear()
         self.started_at = None
 
 

@@ -91,6 +91,7 @@ class Ingestor:
         self._writer = BatchWriter(self.database_url)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
         self._dlq = DeadLetterTopic(self.bootstrap, opts.dlq_topic)
+        self._maintain_partitions()
         server = serve_metrics(self.counters, opts.metrics_port, opts.metrics_addr)
         self._consumer.subscribe(
             [opts.topic], on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
@@ -120,6 +121,22 @@ class Ingestor:
                 if now > self.counters.started + 1:
                     log.info("ingest: %s", self.counters.summary())
                 next_summary = now + opts.summary_every_s
+
+    def _maintain_partitions(self) -> None:
+        """Readings partitions for the days ahead, old ones dropped; a database not up yet only delays this to the
+        first write, which creates the partitions its rows need."""
+        try:
+            upkeep = self._writer.maintain_partitions(self.options.retention_days)
+        except TRANSIENT_ERRORS as exc:
+            log.warning("could not prepare the readings partitions yet (%s)", exc)
+            return
+        if upkeep.created or upkeep.dropped:
+            log.info(
+                "readings partitions: %d created, %d dropped (%s)",
+                upkeep.created,
+                len(upkeep.dropped),
+                ", ".join(upkeep.dropped) or "none",
+            )
 
     def _close(self, server) -> None:
         try:

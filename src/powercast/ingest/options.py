@@ -18,9 +18,12 @@ class IngestOptions:
     metrics_port: int = 0  # Prometheus /metrics port (0 = disabled)
     metrics_addr: str = "127.0.0.1"
     max_poll_wait_s: float = 0.1  # longest single wait on Kafka, so signals and deadlines are seen promptly
+    retention_days: int = 0  # readings partitions older than this many days are dropped at start (0 = keep all)
 
     def __post_init__(self):
         if self.batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         if self.batch_max_s <= 0:
             raise ValueError("batch_max_s must be positive")
+        if self.retention_days < 0:
+            raise ValueError("retention_days must be 0 (keep all) or more")

@@ -16,6 +16,7 @@ import psycopg2
 from psycopg2.extras import execute_values
 
 from powercast.db.connection import connect, redact
+from powercast.db.partitions import PartitionUpkeep, create_partitions, maintain_partitions
 from powercast.errors import PowercastError
 from powercast.ingest.batch import READING_COLUMNS, DeadLetter, PendingBatch, dead_letter
 from powercast.names import DEAD_LETTERS_TABLE, READINGS_TABLE
@@ -67,6 +68,15 @@ class BatchWriter:
         self.url = url
         self.connect_timeout = connect_timeout
         self._conn = None
+        self._days_ready: set = set()  # UTC days known to have their readings partition
+
+    def maintain_partitions(self, retention_days: int) -> PartitionUpkeep:
+        """Partitions ahead of today, none past the retention (`powercast.db.partitions.maintain_partitions`)."""
+        try:
+            return maintain_partitions(self._connection(), retention_days)
+        except TRANSIENT_ERRORS:
+            self.close()
+            raise
 
     def _connection(self):
         if self._conn is None or self._conn.closed:
@@ -81,6 +91,10 @@ class BatchWriter:
         """One attempt: everything in `batch` is committed, or nothing is (and the error propagates)."""
         conn = self._connection()
         try:
+            missing = batch.days - self._days_ready
+            if missing:  # a day not seen yet (a backfill, or midnight): its partition first, committed apart
+                create_partitions(conn, missing)
+                self._days_ready |= missing
             try:
                 inserted = self._insert_rows(conn, batch.copy_rows)
                 rejected: list[DeadLetter] = []

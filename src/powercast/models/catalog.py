@@ -13,6 +13,7 @@ def _classes() -> dict:
     classes: dict = {c.name: c for c in (Persistence, SeasonalNaive, WeeklySeasonalNaive, MovingAverage)}
     classes["xgb"] = _lazy("powercast.models.xgb", "XGBoostForecaster")
     classes["lstm"] = _lazy("powercast.models.lstm", "LSTMForecaster")
+    classes["ensemble"] = _lazy("powercast.models.ensemble", "EnsembleForecaster")
     return classes
 
 
@@ -25,7 +26,15 @@ def _lazy(module: str, attribute: str):
     return make
 
 
-FORECASTER_NAMES = ("persistence", "seasonal_naive", "seasonal_naive_week", "moving_average", "xgb", "lstm")
+FORECASTER_NAMES = (
+    "persistence",
+    "seasonal_naive",
+    "seasonal_naive_week",
+    "moving_average",
+    "xgb",
+    "lstm",
+    "ensemble",
+)
 BASELINE_NAMES = ("persistence", "seasonal_naive", "seasonal_naive_week", "moving_average")
 
 

@@ -5,8 +5,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from powercast.errors import PowercastError
 from powercast.models.calibration import apply_to_cv, cross_fitted, fit_calibration, identity
 from powercast.training.metrics import coverage, metrics_table
+from powercast.training.pipeline import ensemble_cv, train_models
+from powercast.training.tracking import flat_params
+from tests.synthetic import minute_frame
 
 QUANTILES = (0.1, 0.9)
 
@@ -109,3 +113,40 @@ def test_apply_moves_point_and_band_together(weight):
     np.testing.assert_allclose(point, 100 + weight * np.array([[10.0, 20]]))
     np.testing.assert_allclose(point - lo, [[20.0, 25]])
     np.testing.assert_allclose(hi - point, [[20.0, 20]])
+
+
+def test_ensemble_cv_is_the_mean_of_its_members():
+    a = cv_frame(n_issues=40)
+    b = a.assign(yhat=a["yhat"] + 10, yhat_lo=a["yhat_lo"] + 20, yhat_hi=a["yhat_hi"] + 30).sample(
+        frac=1, random_state=1
+    )
+    mean = ensemble_cv([a, b]).sort_values(["fold", "machine_id", "issue_ts", "step"])
+    expected = a.sort_values(["fold", "machine_id", "issue_ts", "step"])
+    np.testing.assert_allclose(mean["yhat"], expected["yhat"] + 5)
+    np.testing.assert_allclose(mean["yhat_hi"], expected["yhat_hi"] + 15)
+    with pytest.raises(PowercastError, match="different issues"):
+        ensemble_cv([a, b.iloc[1:]])
+
+
+def test_training_calibrates_the_learned_model_and_keeps_its_own_metrics():
+    frame = minute_frame(days=2, n_machines=2, seed=3)
+    report = train_models(frame, ["xgb"], n_windows=2, window=240, params={"xgb": {"n_estimators": 15, "stride": 10}})
+    calibration = report.calibrations["xgb"]
+    assert report.models["xgb"].calibration_ is calibration
+    assert ((calibration.weight >= 0) & (calibration.weight <= 1)).all()
+    assert set(report.raw_metrics) == {"xgb"} and "persistence" not in report.calibrations
+    # the reported CV is the calibrated one: its point forecasts differ from the model's own where w < 1
+    raw = report.raw_metrics["xgb"].loc["overall", "mae"]
+    assert (report.metrics["xgb"].loc["overall", "mae"] != raw) or (calibration.weight == 1).all()
+    params = flat_params(report)
+    assert params["xgb.blend_weight_step_1"] == pytest.approx(float(calibration.weight[0]), abs=1e-4)
+    uncalibrated = train_models(
+        frame,
+        ["xgb"],
+        n_windows=2,
+        window=240,
+        refit=False,
+        calibrate=False,
+        params={"xgb": {"n_estimators": 15, "stride": 10}},
+    )
+    pd.testing.assert_frame_equal(uncalibrated.metrics["xgb"], report.raw_metrics["xgb"])

@@ -12,10 +12,13 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from powercast.scoring.model import ForecasterModel, minute_frame
+from powercast.serving.access import ApiAccess
 from powercast.serving.app import create_app
 from powercast.serving.champion import ChampionHolder
 from powercast.serving.limits import ServingLimits
 from tests.mlops.fakes import LastValue, long_readings
+
+SCHEMATHESIS_HOST = "testserver"
 
 
 def _champion() -> ForecasterModel:
@@ -26,7 +29,8 @@ def _champion() -> ForecasterModel:
 def _app(database_url: str | None):
     holder = ChampionHolder(lambda: "1", lambda version: _champion())
     limits = ServingLimits(max_body_bytes=256 * 1024, max_readings=2000, max_concurrent_forecasts=2, forecast_wait_s=5)
-    return create_app(holder, database_url, poll_s=None, limits=limits)
+    access = ApiAccess(allowed_hosts=(SCHEMATHESIS_HOST,))  # the Host header schemathesis's ASGI client sends
+    return create_app(holder, database_url, poll_s=None, limits=limits, access=access)
 
 
 # The document does not depend on the database: read it from an app without one, call the one with it.

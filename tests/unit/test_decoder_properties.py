@@ -11,36 +11,18 @@ from hypothesis import HealthCheck, given, settings
 from powercast.ingest.batch import PendingBatch
 from powercast.stream.events import DEAD_LETTER_REASONS
 from tests.strategies import records
+from tests.unit.test_ingest_batch import FakeRecord
 
 NOW = datetime(2026, 1, 2, tzinfo=UTC)
 SEEN = {"rows": 0, "dead_letters": 0}
-
-
-class Record:
-    def __init__(self, key, value, offset):
-        self._key, self._value, self._offset = key, value, offset
-
-    def topic(self):
-        return "sensor.readings"
-
-    def partition(self):
-        return 0
-
-    def offset(self):
-        return self._offset
-
-    def key(self):
-        return self._key
-
-    def value(self):
-        return self._value
 
 
 @settings(max_examples=10_000, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(record=records())
 def test_each_record_is_one_row_or_one_dead_letter_with_a_reason(record):
     batch = PendingBatch()
-    accepted = batch.add(Record(*record, offset=7), NOW, clock=0.0)
+    key, payload = record
+    accepted = batch.add(FakeRecord(payload, _offset=7, _topic="sensor.readings", _key=key), NOW, clock=0.0)
     assert len(batch) == 1 and batch.offsets == {("sensor.readings", 0): 7}
     if accepted:
         assert len(batch.copy_rows) == 1 and batch.dead_letters == []

@@ -7,10 +7,10 @@ and `peak_rss_mb`, the peak resident memory of the process that ran it (each mod
 process, which inherits the data frame).
 Targets: XGBoost and LSTM at most 0.75 x persistence MAE over horizons 1-15, 10%-90% coverage in 0.75-0.90.
 
-    python -m benchmarks.accuracy [--days 14] [--machines 10] [--windows 3] [--source synthetic]
+    python -m benchmarks.accuracy [--days 14] [--machines 10] [--windows 3]
 
-Data comes from `load_data(source)`: "synthetic" is the seeded generator in tests/synthetic.py; once the
-machine simulator (`powercast.simulator`) is merged, "simulator" should become the default.
+Data: `--days` of `powercast.simulator`'s fleet (no anomalies) up to a fixed Thursday, aggregated to the minute
+frame from its 10-second readings as ingested data would be (`tests.simulated.minute_frame`).
 """
 
 from __future__ import annotations
@@ -31,30 +31,15 @@ MODELS = ["persistence", "seasonal_naive", "moving_average", "xgb", "lstm"]
 TARGET_RATIO, COVERAGE = 0.75, (0.75, 0.90)
 
 
-def load_data(source: str, days: float, machines: int, seed: int) -> pd.DataFrame:
-    """The minute frame to benchmark on. Switch here to the simulator once it is available."""
-    if source == "synthetic":
-        from tests.synthetic import minute_frame
-
-        return minute_frame(days=days, n_machines=machines, seed=seed)
-    if source == "simulator":
-        return simulated_minute_frame(days, machines, seed)
-    raise SystemExit(f"unknown source {source!r}")
-
-
 # Fixed end (a Thursday, 00:00 UTC) so the test windows fall on working days whatever the date of the run.
 SIMULATION_END = pd.Timestamp("2026-11-26T00:00Z")
 
 
-def simulated_minute_frame(days: float, machines: int, seed: int) -> pd.DataFrame:
-    """`days` of the simulator's fleet (no anomalies), aggregated to the minute frame like ingested data."""
-    from powercast.features.aggregate import minute_frame_from_readings
-    from powercast.simulator.fleet import build_fleet
-    from powercast.simulator.history import long_readings, machine_attributes
+def load_data(days: float, machines: int, seed: int) -> pd.DataFrame:
+    """`days` of the simulator's fleet up to SIMULATION_END as a minute frame."""
+    from tests.simulated import minute_frame
 
-    fleet = build_fleet(machines, seed=seed)
-    readings = long_readings(fleet, SIMULATION_END - pd.Timedelta(days=days), SIMULATION_END, seed=seed)
-    return minute_frame_from_readings(readings).merge(machine_attributes(fleet), on="machine_id", how="left")
+    return minute_frame(days, machines, seed, start=(SIMULATION_END - pd.Timedelta(days=days)).isoformat())
 
 
 _FRAME: pd.DataFrame | None = None  # set before forking, inherited by each model's process
@@ -91,20 +76,14 @@ def main() -> None:
     parser.add_argument("--machines", type=int, default=10)
     parser.add_argument("--windows", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument(
-        "--source",
-        default="simulator",
-        choices=["synthetic", "simulator"],
-        help="simulator: powercast's fleet simulator; synthetic: the test suite's generator",
-    )
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
     args = parser.parse_args()
 
     global _FRAME
-    frame = _FRAME = load_data(args.source, args.days, args.machines, args.seed)
+    frame = _FRAME = load_data(args.days, args.machines, args.seed)
     print(
-        f"{args.source}: {frame['machine_id'].nunique()} machines, {frame['ts'].min()} .. {frame['ts'].max()}, "
+        f"simulator: {frame['machine_id'].nunique()} machines, {frame['ts'].min()} .. {frame['ts'].max()}, "
         f"{len(frame)} minute rows; {args.windows} expanding CV windows, forecasts every 15 min, horizon 15"
     )
     spec = FeatureSpec()

@@ -3,7 +3,7 @@
     python -m benchmarks.serving [--model xgb] [--requests 300] [--fleet 100] \
         [--shapes readings columns]
 
-1. Trains the chosen forecaster on synthetic history and wraps it exactly as the registry does
+1. Trains the chosen forecaster on simulated history and wraps it exactly as the registry does
    (`powercast.scoring.model.ForecasterModel`).
 2. Runs the real service (FastAPI + uvicorn, in a thread on a free loopback port) and sends `--requests`
    sequential `POST /forecast` requests for one machine (its last 70 minutes of 10-second readings, four
@@ -38,11 +38,11 @@ def long_from_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def ten_second_readings(machines: int, minutes: int, seed: int, end: pd.Timestamp) -> pd.DataFrame:
     """Readings of all four sensors every 10 s, with each machine's attributes (as the fleet loop reads them)."""
-    from tests.synthetic import long_readings, make_profiles
+    from tests.simulated import fleet_attributes, meter_readings
 
     days = minutes / 1440
     start = (end - pd.Timedelta(minutes=minutes)).isoformat()
-    readings = long_readings(
+    readings = meter_readings(
         days=days,
         n_machines=machines,
         seed=seed,
@@ -50,10 +50,7 @@ def ten_second_readings(machines: int, minutes: int, seed: int, end: pd.Timestam
         sensors=("power", "temperature", "vibration", "pressure"),
         start=start,
     )
-    profiles = {p.machine_id: p for p in make_profiles(machines, np.random.default_rng(seed))}
-    readings["machine_type"] = readings["machine_id"].map(lambda m: profiles[m].machine_type)
-    readings["rated_power_w"] = readings["machine_id"].map(lambda m: profiles[m].rated_power_w)
-    return readings
+    return readings.merge(fleet_attributes(machines, seed), on="machine_id", how="left")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -125,10 +122,10 @@ def main() -> None:
     from powercast.models.catalog import make_forecaster
     from powercast.scoring.model import ForecasterModel, minute_frame, required_minutes
     from powercast.serving.forecast_request import ForecastRequest, machine_readings
-    from tests.synthetic import minute_frame as synthetic_frame
+    from tests.simulated import minute_frame as simulated_frame
 
     spec = FeatureSpec()
-    train = synthetic_frame(days=args.train_days, n_machines=10, seed=3)
+    train = simulated_frame(days=args.train_days, n_machines=10, seed=3)
     t0 = time.perf_counter()
     forecaster = make_forecaster(args.model).fit(train)
     print(f"trained {args.model} on {len(train)} rows in {time.perf_counter() - t0:.1f} s")

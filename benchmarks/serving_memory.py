@@ -3,7 +3,7 @@
     python -m benchmarks.serving_memory [--clients 8] [--shape readings]
 
 Starts the service (uvicorn, default `POWERCAST_SERVING_*` limits) in a subprocess with a small XGBoost model
-trained on synthetic history, sends one small request to warm it up and takes its resident memory (VmRSS) as the
+trained on simulated history, sends one small request to warm it up and takes its resident memory (VmRSS) as the
 baseline, then sends `--clients` concurrent requests, each the largest body the limits accept (as many machines'
 last 70 minutes of 10-second readings of four sensors as fit under `POWERCAST_SERVING_MAX_BODY_BYTES` and
 `POWERCAST_SERVING_MAX_READINGS`), sampling the service's memory every 10 ms. Prints the baseline, the peak and
@@ -38,7 +38,7 @@ def serve(port: int) -> None:
     from powercast.scoring.model import ForecasterModel
     from powercast.serving.app import create_app
     from powercast.serving.champion import ChampionHolder
-    from tests.synthetic import minute_frame
+    from tests.simulated import minute_frame
 
     forecaster = XGBoostForecaster(n_estimators=30, stride=10, early_stopping_rounds=5)
     forecaster.fit(minute_frame(days=1, n_machines=3, seed=2))

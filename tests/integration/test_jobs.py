@@ -17,7 +17,7 @@ from powercast.jobs.results import as_dict
 from powercast.jobs.serving import score_fleet_once
 from powercast.jobs.training import train_and_register
 from powercast.stack.process import free_port
-from tests.synthetic import long_readings
+from tests.simulated import meter_readings
 
 # training reads every machine's features, so this module owns the tables while it runs
 CLEANUP = "DELETE FROM features_1m; DELETE FROM feature_snapshots; DELETE FROM readings"
@@ -34,7 +34,7 @@ def settings(postgres):
 @pytest.fixture
 def seeded(postgres):
     recent = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=3)).normalize()
-    readings = long_readings(days=1.5, n_machines=2, every_s=60, start=str(recent.date()))
+    readings = meter_readings(days=1.5, n_machines=2, every_s=60, start=str(recent.date()))
     conn = connect(postgres.app_database_url)
     with conn.cursor() as cur:
         cur.execute(CLEANUP)

@@ -1,6 +1,7 @@
 """Train twice, register, promote, roll back, and watch the service switch versions while it answers.
 
-Real PostgreSQL and a real MLflow server (session fixtures); synthetic history of a few machines ending now.
+Real PostgreSQL and a real MLflow server (session fixtures); simulated history of a few machines up to a fixed
+weekday afternoon.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from tests.mlops.data import insert_readings
 pytestmark = pytest.mark.usefixtures("isolated_mlflow_env")
 
 MACHINES = 3
-DAYS = 1.25
+DAYS = 2.25  # from Monday morning: the load profile learns from a previous working day
 HOLDOUT_HOURS = 3.0
 END = pd.Timestamp("2026-11-18 15:00", tz="UTC")  # a fixed weekday afternoon: the machines are in shift
 
@@ -36,14 +37,13 @@ END = pd.Timestamp("2026-11-18 15:00", tz="UTC")  # a fixed weekday afternoon: t
 def history(postgres):
     """Readings of a few machines up to END, in the database; their minute frame."""
     from powercast.features.aggregate import minute_frame_from_readings
-    from tests.synthetic import minute_frame
+    from tests.simulated import fleet_attributes, meter_readings
 
-    frame = minute_frame(
-        days=DAYS, n_machines=MACHINES, seed=5, sensors=("power",), start=(END - pd.Timedelta(days=DAYS)).isoformat()
-    )
-    frame["machine_id"] = frame["machine_id"].str.replace("M-", "FLOW-")
-    readings = frame[["machine_id", "ts", "power"]].rename(columns={"power": "value"}).assign(sensor="power")
-    attributes = frame.groupby("machine_id")[["machine_type", "rated_power_w"]].first().reset_index()
+    start = (END - pd.Timedelta(days=DAYS)).isoformat()
+    readings = meter_readings(days=DAYS, n_machines=MACHINES, seed=5, every_s=60, start=start)
+    attributes = fleet_attributes(MACHINES, seed=5)
+    for table in (readings, attributes):
+        table["machine_id"] = table["machine_id"].str.replace("M-", "FLOW-")
     conn = connect(postgres.app_database_url)
     try:
         insert_readings(conn, readings, attributes)

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from powercast.cli import app
 from powercast.db.connection import connect
-from tests.synthetic import long_readings
+from tests.simulated import meter_readings
 
 # train reads every machine's features, so this test owns the tables while it runs (other tests leave recent rows)
 CLEANUP = "DELETE FROM features_1m; DELETE FROM feature_snapshots; DELETE FROM readings"
@@ -20,7 +20,7 @@ CLEANUP = "DELETE FROM features_1m; DELETE FROM feature_snapshots; DELETE FROM r
 def test_train_reads_features_and_prints_the_comparison(postgres):
     env = {"DATABASE_URL": postgres.app_database_url}
     recent = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=3)).normalize()  # inside train's default --days
-    readings = long_readings(days=1.5, n_machines=2, every_s=60, start=str(recent.date()))
+    readings = meter_readings(days=1.5, n_machines=2, every_s=60, start=str(recent.date()))
     conn = connect(postgres.app_database_url)
     try:
         with conn.cursor() as cur:

@@ -1,4 +1,4 @@
-"""Put synthetic readings into the session's PostgreSQL so promotion and the fleet loop have history."""
+"""Put simulated readings into the session's PostgreSQL so promotion and the fleet loop have history."""
 
 from __future__ import annotations
 

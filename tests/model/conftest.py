@@ -1,11 +1,11 @@
-"""Small learned models fitted once per test session on four weekdays of four synthetic machines."""
+"""Small learned models fitted once per test session on four weekdays of four simulated machines."""
 
 import pandas as pd
 import pytest
 
 from powercast.models.lstm import LSTMForecaster
 from powercast.models.xgb import XGBoostForecaster
-from tests.synthetic import minute_frame
+from tests.simulated import minute_frame
 
 FRIDAY = pd.Timestamp("2026-11-06", tz="UTC")
 

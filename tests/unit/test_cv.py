@@ -8,7 +8,7 @@ from powercast.errors import PowercastError
 from powercast.models.baselines import MovingAverage, Persistence
 from powercast.models.cv import cross_validate, plan_folds
 from powercast.models.xgb import XGBoostForecaster
-from tests.synthetic import minute_frame
+from tests.simulated import minute_frame
 
 
 @pytest.fixture(scope="module")

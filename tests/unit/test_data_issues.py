@@ -8,7 +8,7 @@ import pytest
 
 from powercast.errors import PowercastError
 from powercast.models.xgb import XGBoostForecaster
-from tests.synthetic import minute_frame
+from tests.simulated import minute_frame
 
 SMALL = dict(n_estimators=10, stride=10, early_stopping_rounds=5)
 

@@ -17,7 +17,7 @@ import pytest
 from powercast.features.aggregate import minute_frame_from_readings
 from powercast.features.frame import SENSOR_ORDER, STATS, present_sensors, sensor_columns, to_grid
 from powercast.stream.events import SENSORS
-from tests.synthetic import long_readings
+from tests.simulated import meter_readings
 
 END = pd.Timestamp("2026-11-05 06:00", tz="UTC")
 
@@ -66,7 +66,7 @@ def reference_minute_frame(readings: pd.DataFrame) -> pd.DataFrame:
 
 def _ten_second(machines: int, minutes: int, seed: int) -> pd.DataFrame:
     start = (END - pd.Timedelta(minutes=minutes)).isoformat()
-    return long_readings(
+    return meter_readings(
         days=minutes / 1440,
         n_machines=machines,
         seed=seed,
@@ -86,7 +86,7 @@ def _irregular() -> pd.DataFrame:
 
 
 def _mixed() -> pd.DataFrame:
-    coarse = long_readings(days=0.2, n_machines=2, seed=8, every_s=600, sensors=("power", "temperature"))
+    coarse = meter_readings(days=0.2, n_machines=2, seed=8, every_s=600, sensors=("power", "temperature"))
     fine = _ten_second(2, 200, seed=3).assign(machine_id=lambda d: "X" + d["machine_id"])
     return pd.concat([coarse, fine], ignore_index=True)
 
@@ -95,10 +95,10 @@ CASES = {
     "10-second, one machine": lambda: _ten_second(1, 70, seed=11),
     "10-second, fleet": lambda: _ten_second(12, 70, seed=12),
     "irregular, shuffled, duplicated": _irregular,
-    "90-second meter": lambda: long_readings(
+    "90-second meter": lambda: meter_readings(
         days=0.2, n_machines=3, seed=4, every_s=90, sensors=("power", "temperature")
     ),
-    "10-minute meter": lambda: long_readings(days=0.3, n_machines=2, seed=6, every_s=600, sensors=("power",)),
+    "10-minute meter": lambda: meter_readings(days=0.3, n_machines=2, seed=6, every_s=600, sensors=("power",)),
     "coarse and fine machines": _mixed,
 }
 

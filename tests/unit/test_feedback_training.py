@@ -14,7 +14,7 @@ from powercast.models.base import target_weights
 from powercast.training.feedback import apply_feedback, feedback_weights
 from powercast.training.pipeline import train_models
 from tests.mlops.fakes import LastValue
-from tests.synthetic import minute_frame
+from tests.simulated import minute_frame
 
 T0 = pd.Timestamp("2026-11-05 10:00", tz="UTC")
 

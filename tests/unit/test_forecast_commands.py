@@ -9,12 +9,12 @@ from powercast.cli import app
 from powercast.errors import PowercastError
 from powercast.models.baselines import SeasonalNaive
 from powercast.models.catalog import FORECASTER_NAMES, make_forecaster, parse_model_names
-from tests.synthetic import long_readings
+from tests.simulated import meter_readings
 
 
 @pytest.mark.parametrize("every_s, suffix", [(60, "csv"), (600, "parquet")])
 def test_backtest_json_on_coarse_or_minute_readings(tmp_path, every_s, suffix):
-    readings = long_readings(days=1.5, n_machines=2, every_s=every_s, sensors=("power", "temperature"))
+    readings = meter_readings(days=1.5, n_machines=2, every_s=every_s, sensors=("power", "temperature"))
     path = tmp_path / f"meters.{suffix}"
     readings.to_csv(path, index=False) if suffix == "csv" else readings.to_parquet(path)
     result = CliRunner().invoke(
@@ -32,7 +32,7 @@ def test_backtest_json_on_coarse_or_minute_readings(tmp_path, every_s, suffix):
 
 def test_backtest_table_and_bad_file(tmp_path):
     path = tmp_path / "m.csv"
-    long_readings(days=1, n_machines=1).to_csv(path, index=False)
+    meter_readings(days=1, n_machines=1).to_csv(path, index=False)
     result = CliRunner().invoke(app, ["backtest", "--input", str(path), "--models", "persistence", "--windows", "2"])
     assert result.exit_code == 0, result.output
     assert "ratio vs pers." in result.output and "per horizon step" in result.output

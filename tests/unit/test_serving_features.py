@@ -20,8 +20,7 @@ from powercast.models.design import FUTURE_COLUMNS, build_design
 from powercast.models.frame import machine_scales
 from powercast.models.xgb import XGBoostForecaster, _future_rows, _with_step
 from powercast.scoring.model import ForecasterModel
-from tests.synthetic import long_readings, make_profiles
-from tests.synthetic import minute_frame as synthetic_minute_frame
+from tests.simulated import fleet_attributes, meter_readings, minute_frame
 from tests.unit.test_serving_machine import machine_readings_of
 
 START = pd.Timestamp("2026-11-12 05:00", tz="UTC")
@@ -31,17 +30,15 @@ SENSORS = ("power", "temperature", "vibration", "pressure")
 
 @pytest.fixture(scope="module")
 def forecaster() -> XGBoostForecaster:
-    train = synthetic_minute_frame(days=1, n_machines=3, seed=2)
+    train = minute_frame(days=1, n_machines=3, seed=2)
     return XGBoostForecaster(n_estimators=15, stride=10, early_stopping_rounds=5).fit(train)
 
 
 def _readings(every_s: int, sensors=SENSORS, seed: int = 21, prefix: str = "S-") -> pd.DataFrame:
-    readings = long_readings(
+    readings = meter_readings(
         days=4 / 24, n_machines=2, seed=seed, every_s=every_s, sensors=sensors, start=START.isoformat()
     )
-    profiles = {p.machine_id: p for p in make_profiles(2, np.random.default_rng(seed))}
-    readings["machine_type"] = readings["machine_id"].map(lambda m: profiles[m].machine_type)
-    readings["rated_power_w"] = readings["machine_id"].map(lambda m: profiles[m].rated_power_w)
+    readings = readings.merge(fleet_attributes(2, seed), on="machine_id", how="left")
     return readings.assign(machine_id=prefix + readings["machine_id"])  # S-: not machines the model was fitted on
 
 

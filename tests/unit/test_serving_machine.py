@@ -18,8 +18,7 @@ from powercast.features.machine import MachineReadings, machine_minutes
 from powercast.models.xgb import XGBoostForecaster
 from powercast.scoring.model import BadReadings, ForecasterModel
 from tests.mlops.fakes import LastValue
-from tests.synthetic import long_readings, make_profiles
-from tests.synthetic import minute_frame as synthetic_minute_frame
+from tests.simulated import fleet_attributes, meter_readings, minute_frame
 
 START = pd.Timestamp("2026-11-12 05:50", tz="UTC")
 SENSORS = ("power", "temperature", "vibration", "pressure")
@@ -28,11 +27,13 @@ SENSORS = ("power", "temperature", "vibration", "pressure")
 def _readings(
     every_s: int = 10, sensors=SENSORS, minutes: int = 75, seed: int = 21, machine: str = "M-001"
 ) -> pd.DataFrame:
-    readings = long_readings(
+    readings = meter_readings(
         days=minutes / 1440, n_machines=1, seed=seed, every_s=every_s, sensors=sensors, start=START.isoformat()
     )
-    profile = make_profiles(1, np.random.default_rng(seed))[0]
-    return readings.assign(machine_id=machine, machine_type=profile.machine_type, rated_power_w=profile.rated_power_w)
+    attributes = fleet_attributes(1, seed).iloc[0]
+    return readings.assign(
+        machine_id=machine, machine_type=attributes["machine_type"], rated_power_w=attributes["rated_power_w"]
+    )
 
 
 def _irregular() -> pd.DataFrame:
@@ -105,15 +106,19 @@ def machine_readings_of(readings: pd.DataFrame) -> MachineReadings:
 
 @pytest.fixture(scope="module")
 def xgb() -> XGBoostForecaster:
-    train = synthetic_minute_frame(days=1, n_machines=3, seed=2)
+    train = minute_frame(days=1, n_machines=3, seed=2)
     return XGBoostForecaster(n_estimators=15, stride=10, early_stopping_rounds=5).fit(train)
 
 
 def _models(xgb: XGBoostForecaster) -> dict[str, ForecasterModel]:
     known = pd.DataFrame(
-        {"machine_id": ["M-001", "M-009"], "machine_type": ["press", "oven"], "rated_power_w": [4000.0, 9000.0]}
+        {
+            "machine_id": ["M-001", "M-009"],
+            "machine_type": ["hydraulic_press", "air_compressor"],
+            "rated_power_w": [4000.0, 9000.0],
+        }
     )
-    last_value = LastValue().fit(synthetic_minute_frame(days=0.2, n_machines=2, seed=1))
+    last_value = LastValue().fit(minute_frame(days=0.2, n_machines=2, seed=1))
     spec = xgb.spec.to_dict()
     return {
         "xgb": ForecasterModel(xgb, spec, xgb.spec.min_history, "xgb"),

@@ -40,6 +40,7 @@ app.add_typer(db.app, name="db")
 app.command("up")(stack.up)
 app.command("down")(stack.down)
 app.command("status")(stack.status)
+app.command("supervise")(stack.supervise)
 # Data: simulator and ingestion
 app.command("simulate")(simulate.simulate)
 app.command("backfill")(simulate.backfill)

@@ -79,7 +79,6 @@ def test_mlflow_models_serve_answers(mlflow, registered_version, tmp_path):
             "1",
         ],
         log_file=log,
-        pid_file=tmp_path / "serve.pid",
         env=env,
     )
     try:

@@ -4,8 +4,7 @@ import os
 from datetime import UTC, datetime, timedelta
 
 from powercast.config import Settings
-from powercast.stack.services import Supervisor
-from powercast.stack.system import UpOptions, backfill_days
+from powercast.stack.system import UpOptions, backfill_days, settings_env
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -36,7 +35,7 @@ def test_services_see_the_parents_settings(tmp_path, monkeypatch):
         database_url="postgresql://u@h/db",
         mlflow_tracking_uri=None,
     )
-    env = Supervisor(settings).settings_env()
+    env = settings_env(settings)
     assert env["POWERCAST_KAFKA_PORT"] == "19092"
     assert env["DATABASE_URL"] == "postgresql://u@h/db"
     assert env["POWERCAST_DATA_DIR"] == str(tmp_path)

@@ -1,17 +1,42 @@
-"""`powercast up|down|status`: the whole local system."""
+"""`powercast up|down|status|supervise`: the whole local system."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import signal
+import threading
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import typer
 
 from powercast.commands._context import settings
+from powercast.config import Settings
+from powercast.db.connection import redact
+from powercast.db.migrate import migrate
 from powercast.errors import PowercastError
-
-if TYPE_CHECKING:
-    from powercast.stack.system import UpOptions
+from powercast.names import CHAMPION_ALIAS
+from powercast.stack import locks
+from powercast.stack.airflow import ADMIN, Airflow
+from powercast.stack.kafka import KafkaBroker
+from powercast.stack.managed import run_dir
+from powercast.stack.mlflow import MlflowServer
+from powercast.stack.postgres import EmbeddedPostgres
+from powercast.stack.status import problems, system_report
+from powercast.stack.supervision import RestartPolicy, Supervisor
+from powercast.stack.system import (
+    UpOptions,
+    backfill_days,
+    latest_reading,
+    start_supervised,
+    stop_all,
+    supervised_services,
+    supervisor_service,
+    wait_for_history,
+)
+from powercast.stream.topics import ensure_topics
 
 
 def up(
@@ -27,50 +52,54 @@ def up(
     ),
 ) -> None:
     """Bring the whole system up: infrastructure, ingestor, simulator with history, features, a trained and
-    promoted model, and the forecasting service. Prints where each part answers. Safe to run again."""
-    from powercast.db.migrate import migrate
-    from powercast.stack.airflow import Airflow
-    from powercast.stack.kafka import KafkaBroker
-    from powercast.stack.mlflow import MlflowServer
-    from powercast.stack.postgres import EmbeddedPostgres
-    from powercast.stack.system import UpOptions
-    from powercast.stream.topics import ensure_topics
-
+    promoted model, the forecasting service, the control center and Airflow, kept running by a supervisor.
+    Prints where each part answers. Safe to run again: it starts what is missing, backfills only the gap and
+    trains only when no champion exists."""
     s = settings(ctx)
     options = UpOptions(machines=machines, history_days=history_days, models=models, windows=windows)
     url = EmbeddedPostgres(s).start()
     for m in migrate(url):
         typer.echo(f"applied migration {m.path.name}")
-    bootstrap = KafkaBroker(s).start() if s.embedded_kafka else s.bootstrap_servers
-    ensure_topics(bootstrap)
-    tracking = MlflowServer(s).start() if s.mlflow_tracking_uri is None else s.tracking_uri
+    KafkaBroker(s).service().start()
+    ensure_topics(s.bootstrap_servers)
+    MlflowServer(s).service().start()
     if not infra_only:
         _start_pipeline(s, options, url)
-        typer.echo("starting Airflow (the first start migrates its database: about a minute)")
-        Airflow(s).start()
-    _print_urls(s, url, bootstrap, tracking, infra_only)
+        airflow = Airflow(s).service()
+        if airflow.external is None and airflow.running() is None:
+            typer.echo("starting Airflow (the first start migrates its database: about a minute)")
+        airflow.start()
+    _print_urls(s, url, infra_only)
 
 
-def _start_pipeline(s, options: UpOptions, url: str) -> None:
-    from powercast.stack.services import Supervisor
-    from powercast.stack.system import backfill_days, latest_reading, service_definitions, wait_for_history
-
-    supervisor = Supervisor(s)
+def _start_pipeline(s: Settings, options: UpOptions, url: str) -> None:
+    supervisor_service(s).start()
+    services = supervised_services(s, options)
     now = datetime.now(UTC)
     days = backfill_days(latest_reading(url), options, now)
-    definitions = service_definitions(s, options, days)
-    supervisor.start(definitions["ingest"])
-    fresh = supervisor.pid("simulate") is None
-    supervisor.start(definitions["simulate"])
+    start_supervised(s, services["ingest"], options)
+    fresh = services["simulate"].running() is None
+    start_supervised(s, services["simulate"], options)
     if fresh and days > 0:
         typer.echo(f"backfilling {days:.2f} days of history for {options.machines} machines")
         wait_for_history(url, now - timedelta(days=days), timeout=3600)
-    _first_models(s, options)
-    supervisor.start(definitions["serve"], timeout=180)
-    supervisor.start(definitions["dash"], timeout=120)
+    champion = _champion_version(s)
+    if champion is None:
+        _first_models(s, options)
+    else:
+        typer.echo(f"champion: version {champion} (no training; the Airflow DAGs retrain when it is due)")
+    start_supervised(s, services["serve"], options)
+    start_supervised(s, services["dash"], options)
 
 
-def _first_models(s, options: UpOptions) -> None:
+def _champion_version(s: Settings) -> str | None:
+    from powercast.registry import connect, version_by_alias
+
+    ref = version_by_alias(connect(s), CHAMPION_ALIAS)
+    return ref.version if ref else None
+
+
+def _first_models(s: Settings, options: UpOptions) -> None:
     """Features, training with registration and promotion: the job functions the DAGs run."""
     from powercast.jobs.features import snapshot_features
     from powercast.jobs.promotion import promote_challenger
@@ -96,77 +125,123 @@ def _first_models(s, options: UpOptions) -> None:
     typer.echo(f"promotion: {decision.outcome}: {decision.reason}")
 
 
-def _print_urls(s, url: str, bootstrap: str, tracking: str, infra_only: bool) -> None:
-    from powercast.db.connection import redact
-    from powercast.stack.airflow import ADMIN, Airflow
-
+def _print_urls(s: Settings, url: str, infra_only: bool) -> None:
     typer.echo("")
     typer.echo(f"postgres     {redact(url)}")
-    typer.echo(f"kafka        {bootstrap}")
-    typer.echo(f"mlflow       {tracking}")
+    typer.echo(f"kafka        {s.bootstrap_servers}")
+    typer.echo(f"mlflow       {s.tracking_uri}")
     if not infra_only:
         airflow = Airflow(s)
         typer.echo(f"airflow      {airflow.url}  (login {ADMIN} / {airflow.admin_password()})")
         typer.echo(f"dash         http://127.0.0.1:{s.dash_port}  (add a login: powercast users add NAME --role admin)")
         typer.echo(f"forecasts    http://127.0.0.1:{s.serving_port}/docs")
-        typer.echo(f"ingest       http://127.0.0.1:{s.ingest_metrics_port}/metrics")
+        typer.echo(f"metrics      http://127.0.0.1:{s.ingest_metrics_port}/metrics")
         typer.echo(f"logs         {s.resolved_data_dir / 'logs'}")
+        typer.echo("status       powercast status")
 
 
-def down(ctx: typer.Context) -> None:
-    """Stop everything `powercast up` started (data stays in the data directory)."""
-    from powercast.stack.airflow import Airflow
-    from powercast.stack.kafka import KafkaBroker
-    from powercast.stack.mlflow import MlflowServer
-    from powercast.stack.postgres import EmbeddedPostgres
-    from powercast.stack.services import SERVICES_STOP_TIMEOUT, Supervisor
-
+def down(
+    ctx: typer.Context,
+    purge: bool = typer.Option(
+        False, "--purge", help="Also remove the data directory (databases, Kafka's log, models), after a prompt."
+    ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before --purge removes the data."),
+) -> None:
+    """Stop everything `powercast up` started, the supervisor first (data stays in the data directory unless
+    --purge)."""
     s = settings(ctx)
-    supervisor = Supervisor(s)
-    for name in ("dash", "serve", "simulate", "ingest"):
-        if supervisor.stop(name, timeout=SERVICES_STOP_TIMEOUT):
-            typer.echo(f"{name} stopped")
-    if Airflow(s).stop():
-        typer.echo("airflow stopped")
-    if s.mlflow_tracking_uri is None and MlflowServer(s).stop():
-        typer.echo("mlflow stopped")
-    if s.embedded_kafka:
-        typer.echo("kafka stopped" if KafkaBroker(s).stop() else "kafka was not running")
+    data = s.resolved_data_dir
+    if purge and not yes:
+        typer.confirm(f"remove {data} with its databases, Kafka's log and the models?", abort=True)
+    for name in stop_all(s):
+        typer.echo(f"{name} stopped")
     typer.echo("postgres stopped" if EmbeddedPostgres(s).stop() else "postgres was not running (or is external)")
+    if purge:
+        kept = _purge(data, s.resolved_cache_dir)
+        typer.echo(f"removed {data}" + (f" (kept the download cache {kept})" if kept else ""))
+        if not s.embedded_postgres:
+            typer.echo(f"the external database {redact(s.app_database_url)} was left as it is")
 
 
-def status(ctx: typer.Context) -> None:
-    """Tell which parts of the system run; exit 1 when a part of the infrastructure is down."""
-    from powercast.db.connection import redact
-    from powercast.registry import server_answers
-    from powercast.stack.airflow import ADMIN, Airflow
-    from powercast.stack.kafka import broker_answers
-    from powercast.stack.postgres import check_reachable
-    from powercast.stack.services import Supervisor
-    from powercast.stack.system import SERVICES
+def _purge(data: Path, cache: Path) -> Path | None:
+    """Remove the data directory; the download cache stays when it lies directly in it (no new Kafka download)."""
+    if not data.exists():
+        return None
+    keep = cache if cache.parent == data else None
+    for entry in data.iterdir():
+        if entry != keep:
+            _remove(entry)
+    if keep is None:
+        data.rmdir()
+    return keep
 
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
+def status(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object for scripts."),
+) -> None:
+    """Each part of the system: where it answers, whether its health probe passes, uptime, restarts; a failed
+    service with the last lines of its log. Exit 1 when PostgreSQL, Kafka or MLflow does not answer or a service
+    failed."""
     s = settings(ctx)
-    healthy = True
-
-    def line(name: str, up_: bool, where: str) -> None:
-        typer.echo(f"{name:<12} {'up  ' if up_ else 'down'}  {where}")
-
-    try:
-        check_reachable(s.app_database_url)
-        line("postgres", True, redact(s.app_database_url))
-    except PowercastError:
-        healthy = False
-        line("postgres", False, redact(s.app_database_url))
-    kafka_up = broker_answers(s.bootstrap_servers)
-    mlflow_up = server_answers(s.tracking_uri)
-    healthy &= kafka_up and mlflow_up
-    line("kafka", kafka_up, s.bootstrap_servers)
-    line("mlflow", mlflow_up, s.tracking_uri)
-    airflow = Airflow(s)
-    line("airflow", airflow.answers(), f"{airflow.url} (login {ADMIN} / {airflow.admin_password()})")
-    supervisor = Supervisor(s)
-    for name in SERVICES:
-        pid = supervisor.pid(name)
-        line(name, pid is not None, f"pid {pid}" if pid else str(supervisor.log_file(name)))
-    if not healthy:
+    reports = system_report(s)
+    bad = problems(reports)
+    if as_json:
+        typer.echo(json.dumps({"ok": not bad, "services": [r.as_dict() for r in reports]}, indent=1))
+    else:
+        for r in reports:
+            typer.echo(_status_line(r))
+            for line in r.last_log_lines:
+                typer.echo(f"{'':14}| {line}")
+    if bad:
         raise typer.Exit(1)
+
+
+def _status_line(r) -> str:
+    health = "healthy" if r.healthy else "no answer"
+    parts = [f"{r.name:<11}", f"{r.state:<8}", f"{health:<9}", r.url]
+    if r.pid is not None:
+        parts.append(f"pid {r.pid}, up {_duration(r.uptime_s)}")
+    if r.restarts:
+        parts.append(f"{r.restarts} restart(s)")
+    if r.last_exit and r.state != "running":
+        parts.append(f"last: {r.last_exit}")
+    if r.state == "failed":
+        parts.append(f"log {r.log_file}")
+    return "  ".join(parts)
+
+
+def _duration(seconds: float | None) -> str:
+    seconds = int(seconds or 0)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}m{rest % 60:02d}s"
+
+
+def supervise(
+    ctx: typer.Context,
+    base_delay: float = typer.Option(1.0, "--base-delay", min=0.0, help="Seconds before the first restart."),
+    max_delay: float = typer.Option(30.0, "--max-delay", min=0.0, help="Longest wait between restarts."),
+    max_restarts: int = typer.Option(5, "--max-restarts", min=0, help="Restarts within --window before 'failed'."),
+    window: float = typer.Option(120.0, "--window", min=1.0, help="Seconds over which restarts are counted."),
+) -> None:
+    """Keep the always-on services (ingestor, simulator, forecasting service, control center) running: restart a
+    crashed one with exponential backoff and mark one that keeps crashing as failed. `powercast up` starts it in
+    the background; it runs until SIGTERM (`powercast down`), leaving the services to `down`."""
+    s = settings(ctx)
+    runs = run_dir(s)
+    if locks.try_hold(runs / "supervise.lock") is None:  # held until this process exits
+        raise PowercastError(f"a supervisor already runs for {s.resolved_data_dir}", "see `powercast status`")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    policy = RestartPolicy(base_delay, max_delay, max_restarts, window)
+    typer.echo(f"supervising the services of {s.resolved_data_dir}: {asdict(policy)}")
+    Supervisor(runs, lambda options: supervised_services(s, UpOptions.from_dict(options)), policy).run(stop)
+    typer.echo("supervisor stopped")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from powercast.config import Settings
 from powercast.errors import PowercastError
-from powercast.stack import process
 from powercast.stack.java import java_executable, maven_executable
+from powercast.stack.managed import ManagedService, Port, log_dir, run_dir
 
 POM = """<?xml version="1.0" encoding="UTF-8"?>
 <project xmlns="http://maven.apache.org/POM/4.0.0">
@@ -70,17 +70,9 @@ class KafkaPaths:
     def log4j(self) -> Path:
         return self.root / "log4j2.yaml"
 
-    @property
-    def pid_file(self) -> Path:
-        return self.root / "kafka.pid"
-
-    @property
-    def log_file(self) -> Path:
-        return self.root / "kafka.log"
-
 
 class KafkaBroker:
-    """Start, stop and inspect the single-node broker under `<data_dir>/kafka`."""
+    """The single-node broker under `<data_dir>/kafka`: its jars, configuration, storage and managed process."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -175,46 +167,52 @@ class KafkaBroker:
             )
 
     # lifecycle --------------------------------------------------------------------------------------------
-    def pid(self) -> int | None:
-        return process.read_pid(self.paths.pid_file)
+    def service(self) -> ManagedService:
+        """The broker as the runtime runs it (external when POWERCAST_KAFKA_BOOTSTRAP_SERVERS is set)."""
+        s = self.settings
+        return ManagedService(
+            name="kafka",
+            command=self._server_command,
+            run_dir=run_dir(s),
+            log_file=log_dir(s) / "kafka.log",
+            url=s.bootstrap_servers,
+            health=lambda: broker_answers(s.bootstrap_servers),
+            ports=(
+                Port(s.kafka_host, s.kafka_port, "POWERCAST_KAFKA_PORT"),
+                Port(s.kafka_host, s.kafka_controller_port, "POWERCAST_KAFKA_CONTROLLER_PORT"),
+            ),
+            prepare=self._prepare,
+            external=s.kafka_bootstrap_servers,
+            start_timeout=90.0,
+        )
 
-    def start(self, timeout: float = 90.0) -> str:
+    def _prepare(self) -> None:
+        java = java_executable()
+        self.provision()
+        self.write_config()
+        self.format_storage(java)
+
+    def _server_command(self) -> list[str]:
+        heap = self.settings.kafka_heap
+        cmd = [java_executable(), f"-Xmx{heap}", f"-Xms{heap}", "-XX:+UseG1GC", "-Djava.awt.headless=true"]
+        return cmd + self._java_args("kafka.Kafka", str(self.paths.config))
+
+    def pid(self) -> int | None:
+        record = self.service().running()
+        return record.pid if record else None
+
+    def start(self) -> str:
         """Start the broker (a no-op when it already runs) and return the bootstrap address."""
         if not self.settings.embedded_kafka:
             raise PowercastError(
                 "POWERCAST_KAFKA_BOOTSTRAP_SERVERS points at an external cluster",
                 "unset it to run the embedded broker",
             )
-        pid = self.pid()
-        if pid is not None:
-            if not broker_answers(self.settings.bootstrap_servers, timeout=10):
-                raise PowercastError(
-                    f"a broker from {self.paths.root} runs (pid {pid}) but does not answer at "
-                    f"{self.settings.bootstrap_servers}",
-                    "run `powercast kafka stop`, then start again",
-                )
-            return self.settings.bootstrap_servers
-        java = java_executable()
-        s = self.settings
-        process.require_free_port(s.kafka_host, s.kafka_port, "POWERCAST_KAFKA_PORT")
-        process.require_free_port(s.kafka_host, s.kafka_controller_port, "POWERCAST_KAFKA_CONTROLLER_PORT")
-        self.provision()
-        self.write_config()
-        self.format_storage(java)
-        cmd = [java, f"-Xmx{s.kafka_heap}", f"-Xms{s.kafka_heap}", "-XX:+UseG1GC", "-Djava.awt.headless=true"]
-        cmd += self._java_args("kafka.Kafka", str(self.paths.config))
-        proc = process.start_detached(cmd, log_file=self.paths.log_file, pid_file=self.paths.pid_file)
-        process.wait_until(
-            lambda: broker_answers(s.bootstrap_servers),
-            timeout=timeout,
-            what="Kafka broker",
-            alive=lambda: proc.poll() is None,
-            log_file=self.paths.log_file,
-        )
-        return s.bootstrap_servers
+        self.service().start()
+        return self.settings.bootstrap_servers
 
-    def stop(self, timeout: float = 30.0) -> bool:
-        return process.stop_pid_file(self.paths.pid_file, timeout=timeout)
+    def stop(self) -> bool:
+        return self.service().stop()
 
 
 def _kafka_uuid() -> str:

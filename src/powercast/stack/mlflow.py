@@ -1,12 +1,11 @@
 """The local MLflow tracking server: backend store in PostgreSQL (database `mlflow`), artifacts on disk.
 
-Started like the embedded broker: a detached process in a session of its own, a pid file, a wait until
-`/health` answers, and a stop that reaches the whole process group (gunicorn/uvicorn workers included).
+A managed service (`powercast.stack.managed`): ready when `/health` answers; its stop reaches the whole process
+group (the uvicorn worker included). With MLFLOW_TRACKING_URI set, that server is used and nothing starts here.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from powercast.db.connection import ensure_database, libpq_url
 from powercast.errors import PowercastError
 from powercast.names import MLFLOW_DATABASE
 from powercast.registry import server_answers
-from powercast.stack import process
+from powercast.stack.managed import ManagedService, Port, log_dir, run_dir
 
 MLFLOW_HOST = "127.0.0.1"
 
@@ -30,14 +29,6 @@ class MlflowPaths:
     @property
     def artifacts(self) -> Path:
         return self.root / "mlflow-artifacts"
-
-    @property
-    def pid_file(self) -> Path:
-        return self.root / "mlflow" / "mlflow.pid"
-
-    @property
-    def log_file(self) -> Path:
-        return self.root / "mlflow" / "mlflow.log"
 
 
 def backend_store_uri(settings: Settings) -> str:
@@ -67,7 +58,7 @@ def _mlflow_executable() -> str:
 
 
 class MlflowServer:
-    """Start, stop and inspect the local tracking server under `<data_dir>/mlflow`."""
+    """The local tracking server: its command, artifacts under `<data_dir>/mlflow-artifacts`, its managed process."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -77,8 +68,29 @@ class MlflowServer:
     def uri(self) -> str:
         return f"http://{MLFLOW_HOST}:{self.settings.mlflow_port}"
 
+    def service(self) -> ManagedService:
+        s = self.settings
+        return ManagedService(
+            name="mlflow",
+            command=self.command,
+            run_dir=run_dir(s),
+            log_file=log_dir(s) / "mlflow.log",
+            url=s.tracking_uri,
+            health=lambda: server_answers(s.tracking_uri),
+            environment=lambda: {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},  # its job runner costs 1.6 GB
+            ports=(Port(MLFLOW_HOST, s.mlflow_port, "POWERCAST_MLFLOW_PORT"),),
+            prepare=self._prepare,
+            external=s.mlflow_tracking_uri,
+            start_timeout=120.0,
+        )
+
+    def _prepare(self) -> None:
+        ensure_database(_admin_url(self.settings), MLFLOW_DATABASE)
+        self.paths.artifacts.mkdir(parents=True, exist_ok=True)
+
     def pid(self) -> int | None:
-        return process.read_pid(self.paths.pid_file)
+        record = self.service().running()
+        return record.pid if record else None
 
     def command(self) -> list[str]:
         return [
@@ -96,37 +108,15 @@ class MlflowServer:
             "1",
         ]
 
-    def start(self, timeout: float = 120.0) -> str:
+    def start(self) -> str:
         """Start the server (a no-op when ours already runs) and return its tracking URI."""
         if self.settings.mlflow_tracking_uri:
             raise PowercastError(
                 f"MLFLOW_TRACKING_URI points at {self.settings.mlflow_tracking_uri}",
                 "unset it to run the local MLflow server",
             )
-        pid = self.pid()
-        if pid is not None:
-            if not server_answers(self.uri, timeout=10):
-                raise PowercastError(
-                    f"an MLflow server from {self.paths.pid_file.parent} runs (pid {pid}) "
-                    f"but does not answer at {self.uri}",
-                    "run `powercast mlflow stop`, then start again",
-                )
-            return self.uri
-        process.require_free_port(MLFLOW_HOST, self.settings.mlflow_port, "POWERCAST_MLFLOW_PORT")
-        ensure_database(_admin_url(self.settings), MLFLOW_DATABASE)
-        self.paths.artifacts.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-        proc = process.start_detached(
-            self.command(), log_file=self.paths.log_file, pid_file=self.paths.pid_file, env=env
-        )
-        process.wait_until(
-            lambda: server_answers(self.uri),
-            timeout=timeout,
-            what="MLflow server",
-            alive=lambda: proc.poll() is None,
-            log_file=self.paths.log_file,
-        )
+        self.service().start()
         return self.uri
 
-    def stop(self, timeout: float = 30.0) -> bool:
-        return process.stop_pid_file(self.paths.pid_file, timeout=timeout)
+    def stop(self) -> bool:
+        return self.service().stop()

@@ -1,4 +1,4 @@
-"""Process plumbing for the local runtime: pid files, port checks, detached starts, group stops."""
+"""Process plumbing for the local runtime: port checks, detached starts, process-group stops, waits, log tails."""
 
 from __future__ import annotations
 
@@ -34,20 +34,8 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
-def read_pid(pid_file: Path) -> int | None:
-    """The pid recorded in `pid_file` if that process still runs, else None (and the stale file is removed)."""
-    try:
-        pid = int(pid_file.read_text().strip())
-    except (OSError, ValueError):
-        return None
-    if pid_alive(pid):
-        return pid
-    pid_file.unlink(missing_ok=True)
-    return None
-
-
 def start_detached(
-    cmd: list[str], *, log_file: Path, pid_file: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+    cmd: list[str], *, log_file: Path, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.Popen:
     """Start `cmd` in a session of its own (so a stop reaches its children), logging to `log_file`."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -61,7 +49,6 @@ def start_detached(
             cwd=cwd,
             start_new_session=True,
         )
-    pid_file.write_text(str(proc.pid))
     return proc
 
 
@@ -84,16 +71,6 @@ def stop_group(pid: int, *, timeout: float = 30.0, sig: int = signal.SIGTERM) ->
     while _group_alive(pid):
         _reap(pid)
         time.sleep(0.1)
-
-
-def stop_pid_file(pid_file: Path, *, timeout: float = 30.0) -> bool:
-    """Stop the process group whose leader `pid_file` names; False when it was not running."""
-    pid = read_pid(pid_file)
-    if pid is None:
-        return False
-    stop_group(pid, timeout=timeout)
-    pid_file.unlink(missing_ok=True)
-    return True
 
 
 def _group_alive(pgid: int) -> bool:
@@ -145,8 +122,18 @@ def wait_until(
     raise PowercastError(f"{what} did not become ready within {timeout:.0f} s", _log_hint(log_file))
 
 
-def _log_hint(log_file: Path | None) -> str:
+def log_tail(log_file: Path | None, lines: int = 3) -> list[str]:
+    """The last non-empty lines of `log_file` (none when it does not exist)."""
     if log_file is None or not log_file.exists():
+        return []
+    with open(log_file, "rb") as log:
+        log.seek(max(0, log_file.stat().st_size - 64 * 1024))  # the tail of a long log, not all of it
+        text = log.read().decode(errors="replace")
+    return [line for line in text.splitlines() if line.strip()][-lines:]
+
+
+def _log_hint(log_file: Path | None) -> str:
+    tail = log_tail(log_file)
+    if not tail:
         return "see its log"
-    tail = [line for line in log_file.read_text(errors="replace").splitlines() if line.strip()][-3:]
     return f"see {log_file}; last lines: " + " | ".join(tail)

@@ -166,7 +166,8 @@ class Settings(BaseSettings):
 
     # The control center (dash_app) and the labels it collects
     airflow_url: str | None = Field(
-        None, description="Base URL of Airflow's API server; unset means the local one on airflow_port."
+        None,
+        description="Base URL of an existing Airflow's API server (`up` then starts none); unset: the local one.",
     )
     airflow_username: str = Field("admin", description="User the control center starts DAG runs as.")
     airflow_password: str | None = Field(

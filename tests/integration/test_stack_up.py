@@ -1,4 +1,4 @@
-"""The whole stack for real (slow): `powercast up` on free ports with two machines and a day of history, every URL
+"""The whole stack for real (slow): `powercast up` on free ports with two machines and three days of history, every URL
 answers, forecast rows appear; the ingestor killed with SIGKILL is restarted by the supervisor with no reading lost
 or added; a second `up` trains nothing; `down` leaves no process behind."""
 
@@ -22,9 +22,10 @@ from powercast.simulator.history import long_readings
 from powercast.stack.probes import http_ok
 from powercast.stack.system import settings_env
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 
 MACHINES, SEED, INTERVAL_S, ANOMALY_RATE = 2, 42, 10, 0.2  # the simulator's defaults, as `up` runs it
+HISTORY_DAYS = "3"  # enough for the first model to beat persistence and become champion
 
 
 def _run(env, *args, timeout=1800) -> subprocess.CompletedProcess:
@@ -79,7 +80,7 @@ def test_up_supervise_and_down(make_settings):
     env.pop("MLFLOW_TRACKING_URI", None)
     env.update(settings_env(s))
     try:
-        up = _run(env, "up", "--machines", str(MACHINES), "--history-days", "1", "--windows", "1")
+        up = _run(env, "up", "--machines", str(MACHINES), "--history-days", HISTORY_DAYS, "--windows", "1")
         assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
         assert "promotion:" in up.stdout
 
@@ -133,7 +134,7 @@ def test_up_supervise_and_down(make_settings):
         assert len(stored) == len(set(stored))
         assert set(stored) == expected_keys
 
-        again = _run(env, "up", "--machines", str(MACHINES), "--history-days", "1", "--windows", "1")
+        again = _run(env, "up", "--machines", str(MACHINES), "--history-days", HISTORY_DAYS, "--windows", "1")
         assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
         assert "no training" in again.stdout and "backfilling" not in again.stdout
     finally:

@@ -6,7 +6,7 @@ import pytest
 
 from powercast.db.connection import libpq_url, redact
 from powercast.errors import PowercastError
-from powercast.stack.java import java_executable
+from powercast.stack.java import java_executable, maven_executable
 from powercast.stack.process import require_free_port
 
 
@@ -31,6 +31,29 @@ def test_missing_java_on_path(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(PowercastError, match="Java not found"):
         java_executable()
+
+
+def test_missing_java_and_maven_name_the_debian_packages(monkeypatch):
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(PowercastError, match="apt-get install openjdk-17-jre-headless"):
+        java_executable()
+    with pytest.raises(PowercastError, match="Maven not found.*apt-get install maven"):
+        maven_executable()
+
+
+def test_a_taken_kafka_port_is_found_before_anything_is_fetched(make_settings, monkeypatch):
+    from powercast.stack.kafka import KafkaBroker
+
+    monkeypatch.setenv("PATH", "/nonexistent")  # no Java, no Maven: the port check must come first
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        settings = make_settings(kafka_port=sock.getsockname()[1])
+        with pytest.raises(PowercastError, match="set POWERCAST_KAFKA_PORT to a free port"):
+            KafkaBroker(settings).start()
+    assert KafkaBroker(settings).pid() is None
 
 
 def test_redact_hides_passwords():

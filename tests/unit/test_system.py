@@ -41,3 +41,21 @@ def test_services_see_the_parents_settings(tmp_path, monkeypatch):
     assert env["POWERCAST_DATA_DIR"] == str(tmp_path)
     assert "MLFLOW_TRACKING_URI" not in env
     assert Settings(_env_file=None, **{k: v for k, v in settings.model_dump().items() if v is not None}) == settings
+
+
+def test_each_start_of_the_simulator_backfills_only_the_gap(tmp_path, monkeypatch):
+    from powercast.stack import system
+
+    last = [None]
+    monkeypatch.setattr(system, "latest_reading", lambda url: last[0])
+    settings = Settings(_env_file=None, data_dir=tmp_path, database_url="postgresql://u@h/db")
+    simulate = system.supervised_services(settings, UpOptions(machines=3, history_days=2))["simulate"]
+
+    def backfill_arg() -> float:
+        command = simulate.command()
+        return float(command[command.index("--backfill-days") + 1])
+
+    assert backfill_arg() == 2  # an empty database: the whole history
+    last[0] = datetime.now(UTC) - timedelta(hours=1)  # a restart an hour after the last stored reading
+    assert abs(backfill_arg() - 1 / 24) < 1e-3
+    assert simulate.command()[simulate.command().index("--machines") + 1] == "3"

@@ -2,41 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-import signal
-import threading
-from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from powercast.commands._context import settings
-from powercast.config import Settings
-from powercast.db.connection import redact
-from powercast.db.migrate import migrate
-from powercast.errors import PowercastError
-from powercast.names import CHAMPION_ALIAS
-from powercast.stack import locks
-from powercast.stack.airflow import ADMIN, Airflow
-from powercast.stack.kafka import KafkaBroker
-from powercast.stack.managed import run_dir
-from powercast.stack.mlflow import MlflowServer
-from powercast.stack.postgres import EmbeddedPostgres
-from powercast.stack.status import problems, system_report
-from powercast.stack.supervision import RestartPolicy, Supervisor
-from powercast.stack.system import (
-    UpOptions,
-    backfill_days,
-    latest_reading,
-    start_supervised,
-    stop_all,
-    supervised_services,
-    supervisor_service,
-    wait_for_history,
-)
-from powercast.stream.topics import ensure_topics
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from powercast.config import Settings
+    from powercast.stack.system import UpOptions
 
 
 def up(
@@ -55,6 +31,14 @@ def up(
     promoted model, the forecasting service, the control center and Airflow, kept running by a supervisor.
     Prints where each part answers. Safe to run again: it starts what is missing, backfills only the gap and
     trains only when no champion exists."""
+    from powercast.db.migrate import migrate
+    from powercast.stack.airflow import Airflow
+    from powercast.stack.kafka import KafkaBroker
+    from powercast.stack.mlflow import MlflowServer
+    from powercast.stack.postgres import EmbeddedPostgres
+    from powercast.stack.system import UpOptions
+    from powercast.stream.topics import ensure_topics
+
     s = settings(ctx)
     options = UpOptions(machines=machines, history_days=history_days, models=models, windows=windows)
     url = EmbeddedPostgres(s).start()
@@ -73,6 +57,17 @@ def up(
 
 
 def _start_pipeline(s: Settings, options: UpOptions, url: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from powercast.stack.system import (
+        backfill_days,
+        latest_reading,
+        start_supervised,
+        supervised_services,
+        supervisor_service,
+        wait_for_history,
+    )
+
     supervisor_service(s).start()
     services = supervised_services(s, options)
     now = datetime.now(UTC)
@@ -93,6 +88,7 @@ def _start_pipeline(s: Settings, options: UpOptions, url: str) -> None:
 
 
 def _champion_version(s: Settings) -> str | None:
+    from powercast.names import CHAMPION_ALIAS
     from powercast.registry import connect, version_by_alias
 
     ref = version_by_alias(connect(s), CHAMPION_ALIAS)
@@ -126,6 +122,9 @@ def _first_models(s: Settings, options: UpOptions) -> None:
 
 
 def _print_urls(s: Settings, url: str, infra_only: bool) -> None:
+    from powercast.db.connection import redact
+    from powercast.stack.airflow import ADMIN, Airflow
+
     typer.echo("")
     typer.echo(f"postgres     {redact(url)}")
     typer.echo(f"kafka        {s.bootstrap_servers}")
@@ -149,6 +148,10 @@ def down(
 ) -> None:
     """Stop everything `powercast up` started, the supervisor first (data stays in the data directory unless
     --purge)."""
+    from powercast.db.connection import redact
+    from powercast.stack.postgres import EmbeddedPostgres
+    from powercast.stack.system import stop_all
+
     s = settings(ctx)
     data = s.resolved_data_dir
     if purge and not yes:
@@ -177,6 +180,8 @@ def _purge(data: Path, cache: Path) -> Path | None:
 
 
 def _remove(path: Path) -> None:
+    import shutil
+
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)
     else:
@@ -190,6 +195,10 @@ def status(
     """Each part of the system: where it answers, whether its health probe passes, uptime, restarts; a failed
     service with the last lines of its log. Exit 1 when PostgreSQL, Kafka or MLflow does not answer or a service
     failed."""
+    import json
+
+    from powercast.stack.status import problems, system_report
+
     s = settings(ctx)
     reports = system_report(s)
     bad = problems(reports)
@@ -205,7 +214,7 @@ def status(
 
 
 def _status_line(r) -> str:
-    health = "healthy" if r.healthy else "no answer"
+    health = "healthy" if r.healthy else "unhealthy"
     parts = [f"{r.name:<11}", f"{r.state:<8}", f"{health:<9}", r.url]
     if r.pid is not None:
         parts.append(f"pid {r.pid}, up {_duration(r.uptime_s)}")
@@ -234,6 +243,16 @@ def supervise(
     """Keep the always-on services (ingestor, simulator, forecasting service, control center) running: restart a
     crashed one with exponential backoff and mark one that keeps crashing as failed. `powercast up` starts it in
     the background; it runs until SIGTERM (`powercast down`), leaving the services to `down`."""
+    import signal
+    import threading
+    from dataclasses import asdict
+
+    from powercast.errors import PowercastError
+    from powercast.stack import locks
+    from powercast.stack.managed import run_dir
+    from powercast.stack.supervision import RestartPolicy, Supervisor
+    from powercast.stack.system import UpOptions, supervised_services
+
     s = settings(ctx)
     runs = run_dir(s)
     if locks.try_hold(runs / "supervise.lock") is None:  # held until this process exits

@@ -28,7 +28,8 @@ def java_executable() -> str:
     if major < MIN_JAVA:
         raise PowercastError(
             f"Java {major or '?'} found at {candidate}, Kafka 4 needs Java {MIN_JAVA}+",
-            "install OpenJDK 17 or newer, or point JAVA_HOME at one",
+            "install OpenJDK 17 or newer (Debian/Ubuntu: apt-get install openjdk-17-jre-headless), "
+            "or point JAVA_HOME at one",
         )
     return candidate
 

@@ -69,16 +69,22 @@ class Wanted:
 
 
 # the files `up`, `status` and the supervisor share -------------------------------------------------------------
-def want(run_dir: Path, names: list[str], options: dict) -> None:
-    """Ask the supervisor to keep `names` running (besides what it already keeps), with `options`.
-
-    A service marked failed before this call is tried again.
-    """
+def want(run_dir: Path, names: list[str], options: dict) -> float:
+    """Ask the supervisor to keep `names` running (besides what it already keeps), with `options`; the time of
+    the request. A service marked failed before this call is tried again."""
     with locks.exclusive(run_dir / f"{WANTED_FILE}.lock", timeout=30, what="the wanted services"):
         current = read_wanted(run_dir)
         services = tuple(dict.fromkeys([*current.services, *names]))
-        data = {"services": list(services), "options": options, "requested_at": time.time()}
+        requested_at = time.time()
+        data = {"services": list(services), "options": options, "requested_at": requested_at}
         write_json_atomically(run_dir / WANTED_FILE, data)
+    return requested_at
+
+
+def failed_since(run_dir: Path, name: str, since: float) -> bool:
+    """True when the supervisor marked `name` failed after `since`."""
+    state = read_state(run_dir).get("services", {}).get(name, {})
+    return state.get("state") == FAILED and float(state.get("failed_at") or 0) > since
 
 
 def clear_wanted(run_dir: Path) -> None:

@@ -131,8 +131,9 @@ def supervised_services(settings: Settings, options: UpOptions) -> dict[str, Man
             s,
             "serve",
             lambda: ["serve"],
-            lambda: http_ok(f"{api}/health"),
+            lambda: http_ok(f"{api}/health"),  # 503 until a champion is loaded
             f"{api}/docs",
+            ready=lambda: http_ok(f"{api}/openapi.json"),  # it answers; it serves once a champion exists
             ports=(Port(LOCAL, s.serving_port, "POWERCAST_SERVING_PORT"),),
             start_timeout=180.0,
         ),
@@ -177,19 +178,22 @@ def all_services(settings: Settings, options: UpOptions | None = None) -> list[M
 def start_supervised(settings: Settings, service: ManagedService, options: UpOptions) -> None:
     """Have the supervisor start `service` (unless it runs) and wait until it is ready."""
     runs = run_dir(settings)
-    supervision.want(runs, [service.name], asdict(options))
-
-    def failed() -> bool:
-        state = supervision.read_state(runs).get("services", {}).get(service.name, {})
-        return state.get("state") == supervision.FAILED
-
-    process.wait_until(
-        service.ready or service.health,
-        timeout=service.start_timeout,
-        what=service.name,
-        alive=lambda: not failed(),
-        log_file=service.log_file,
-    )
+    supervisor = supervisor_service(settings)
+    requested_at = supervision.want(runs, [service.name], asdict(options))
+    try:
+        process.wait_until(
+            service.ready or service.health,
+            timeout=service.start_timeout,
+            what=service.name,
+            alive=lambda: not supervision.failed_since(runs, service.name, requested_at) and supervisor.healthy(),
+            log_file=service.log_file,
+        )
+    except PowercastError as exc:
+        if not supervisor.healthy():
+            raise PowercastError(
+                f"the supervisor stopped while {service.name} started", f"see {supervisor.log_file}"
+            ) from exc
+        raise
 
 
 def stop_all(settings: Settings) -> list[str]:

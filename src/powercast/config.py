@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     )
     kafka_version: str = Field("4.4.0", description="Apache Kafka version fetched from Maven Central.")
     kafka_heap: str = Field("512m", description="JVM heap of the embedded broker.")
+    kafka_retention_hours: int = Field(
+        168,
+        gt=0,
+        description="How long Kafka keeps powercast's records (retention of its topics; default 7 days).",
+    )
 
     # PostgreSQL
     database_url: str | None = Field(
@@ -134,6 +139,10 @@ class Settings(BaseSettings):
     @property
     def bootstrap_servers(self) -> str:
         return self.kafka_bootstrap_servers or f"{self.kafka_host}:{self.kafka_port}"
+
+    @property
+    def kafka_retention_ms(self) -> int:
+        return self.kafka_retention_hours * 3600 * 1000
 
     @property
     def embedded_kafka(self) -> bool:

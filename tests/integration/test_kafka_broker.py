@@ -87,3 +87,30 @@ def test_storage_formats_under_a_cluster_id_that_starts_with_a_dash(make_setting
     meta = (broker.paths.logs_dir / "meta.properties").read_text().splitlines()
     assert f"cluster.id={cluster_id}" in meta
     assert broker.pid() is None
+
+
+def _retention_ms(bootstrap: str, topic: str) -> str:
+    from confluent_kafka.admin import AdminClient, ConfigResource, ResourceType
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    (future,) = admin.describe_configs([ConfigResource(ResourceType.TOPIC, topic)], request_timeout=10).values()
+    return future.result()["retention.ms"].value
+
+
+def test_topics_get_the_configured_retention_new_or_existing(kafka):
+    bootstrap = kafka.bootstrap_servers
+    created_with, existing = f"retained-{uuid.uuid4().hex[:8]}", f"unbounded-{uuid.uuid4().hex[:8]}"
+    ensure_topics(bootstrap, {existing: 1})  # made before any retention was asked for
+    assert _retention_ms(bootstrap, existing) == str(kafka.kafka_retention_ms)  # the broker's default: 7 days
+
+    hour = 3600 * 1000
+    assert ensure_topics(bootstrap, {created_with: 1, existing: 1}, retention_ms=hour) == [created_with]
+    assert _retention_ms(bootstrap, created_with) == str(hour)
+    assert _retention_ms(bootstrap, existing) == str(hour)
+    assert ensure_topics(bootstrap, {existing: 1}, retention_ms=hour) == []  # nothing to change a second time
+    assert _retention_ms(bootstrap, existing) == str(hour)
+
+
+def test_the_embedded_broker_keeps_records_seven_days_by_default(kafka):
+    assert kafka.kafka_retention_ms == 7 * 24 * 3600 * 1000
+    assert f"log.retention.ms={kafka.kafka_retention_ms}" in KafkaBroker(kafka).paths.config.read_text().splitlines()

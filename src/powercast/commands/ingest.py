@@ -55,7 +55,7 @@ def ingest(
             f"metrics port {options.metrics_addr}:{options.metrics_port} is already in use",
             "pass --metrics-port with a free port, or 0 to disable /metrics",
         )
-    ensure_dlq_topic(s.bootstrap_servers, dlq_topic)
+    ensure_dlq_topic(s.bootstrap_servers, dlq_topic, s.kafka_retention_ms)
     ingestor = Ingestor(s.bootstrap_servers, s.app_database_url, options)
     signal.signal(signal.SIGTERM, ingestor.request_stop)
     signal.signal(signal.SIGINT, ingestor.request_stop)
@@ -63,13 +63,13 @@ def ingest(
     typer.echo(f"ingest stopped: {counters.summary()}")
 
 
-def ensure_dlq_topic(bootstrap: str, topic: str) -> None:
+def ensure_dlq_topic(bootstrap: str, topic: str, retention_ms: int | None = None) -> None:
     """Dead letters need their topic; create it when missing (the broker does not auto-create topics)."""
     from powercast.names import DLQ_TOPIC_PARTITIONS
     from powercast.stream.topics import ensure_topics
 
     try:
-        ensure_topics(bootstrap, {topic: DLQ_TOPIC_PARTITIONS}, timeout=15)
+        ensure_topics(bootstrap, {topic: DLQ_TOPIC_PARTITIONS}, timeout=15, retention_ms=retention_ms)
     except PowercastError:
         raise
     except Exception as exc:

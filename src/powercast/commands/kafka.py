@@ -18,7 +18,7 @@ def start(ctx: typer.Context) -> None:
 
     s = settings(ctx)
     bootstrap = KafkaBroker(s).start()
-    created = ensure_topics(bootstrap)
+    created = ensure_topics(bootstrap, retention_ms=s.kafka_retention_ms)
     typer.echo(f"kafka running at {bootstrap}" + (f" (created topics: {', '.join(created)})" if created else ""))
 
 
@@ -46,10 +46,11 @@ def status(ctx: typer.Context) -> None:
 
 @app.command()
 def topics(ctx: typer.Context) -> None:
-    """Create powercast's topics on the configured cluster (idempotent)."""
+    """Create powercast's topics on the configured cluster and set their retention (idempotent)."""
     from powercast.stream.topics import ensure_topics
 
-    created = ensure_topics(settings(ctx).bootstrap_servers)
+    s = settings(ctx)
+    created = ensure_topics(s.bootstrap_servers, retention_ms=s.kafka_retention_ms)
     typer.echo(f"created: {', '.join(created)}" if created else "all topics exist")
 
 

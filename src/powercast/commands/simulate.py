@@ -51,7 +51,7 @@ def prepare_topics(s: Settings) -> None:
     from powercast.stream.topics import ensure_topics
 
     try:
-        ensure_topics(s.bootstrap_servers, timeout=15)
+        ensure_topics(s.bootstrap_servers, timeout=15, retention_ms=s.kafka_retention_ms)
     except PowercastError:
         raise
     except Exception as exc:  # noqa: BLE001 - the admin client raises its own exception types

@@ -45,7 +45,7 @@ def up(
     for m in migrate(url):
         typer.echo(f"applied migration {m.path.name}")
     KafkaBroker(s).service().start()
-    ensure_topics(s.bootstrap_servers)
+    ensure_topics(s.bootstrap_servers, retention_ms=s.kafka_retention_ms)
     MlflowServer(s).service().start()
     if not infra_only:
         _start_pipeline(s, options, url)

@@ -137,7 +137,7 @@ class KafkaBroker:
                     "share.coordinator.state.topic.replication.factor=1",
                     "share.coordinator.state.topic.min.isr=1",
                     "group.initial.rebalance.delay.ms=0",
-                    "log.retention.hours=-1",
+                    f"log.retention.ms={s.kafka_retention_ms}",
                     "log.retention.bytes=-1",
                     "",
                 ]

@@ -83,3 +83,17 @@ def test_a_failed_service_is_shown_with_the_end_of_its_log(tmp_path):
     [line] = [line for line in text.output.splitlines() if line.startswith("ingest")]
     assert "failed" in line and "5 restart(s)" in line and "exited with status 1" in line
     assert "| Traceback: boom" in text.output
+
+
+def test_a_closed_kafka_port_is_refused_without_a_metadata_request(monkeypatch):
+    """A broker that is down must not cost `status` the metadata request's whole timeout."""
+    import confluent_kafka.admin
+
+    from powercast.stack.kafka import broker_answers
+
+    def no_admin_client(*args, **kwargs):
+        raise AssertionError("a closed port needs no metadata request")
+
+    monkeypatch.setattr(confluent_kafka.admin, "AdminClient", no_admin_client)
+    assert broker_answers(f"127.0.0.1:{free_port()}") is False
+    assert broker_answers(f"bad-address,127.0.0.1:{free_port()}") is False

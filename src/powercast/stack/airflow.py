@@ -156,7 +156,8 @@ class Airflow:
     def stop(self) -> bool:
         return self.service().stop()
 
-    def answers(self, timeout: float = 2.0) -> bool:
+    def answers(self, timeout: float = 5.0) -> bool:
+        # Airflow's API server answers its health check in seconds, not milliseconds, on a busy 2-core machine
         return http_ok(f"{self.url}/api/v2/monitor/health", timeout=timeout)
 
     def admin_password(self) -> str | None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from powercast.config import Settings
 from powercast.errors import PowercastError
+from powercast.stack import process
 from powercast.stack.java import java_executable, maven_executable
 from powercast.stack.managed import ManagedService, Port, log_dir, run_dir
 
@@ -228,7 +229,13 @@ def _kafka_uuid() -> str:
 
 
 def broker_answers(bootstrap: str, timeout: float = 2.0) -> bool:
-    """True when the broker answers a metadata request."""
+    """True when the broker answers a metadata request.
+
+    A closed port is refused at once; only a port that accepts is asked for metadata (which would otherwise wait
+    out its whole timeout on a broker that is down).
+    """
+    if not any(_accepts(address) for address in bootstrap.split(",")):
+        return False
     from confluent_kafka.admin import AdminClient
 
     try:
@@ -236,3 +243,11 @@ def broker_answers(bootstrap: str, timeout: float = 2.0) -> bool:
     except Exception:
         return False
     return bool(metadata.brokers)
+
+
+def _accepts(address: str) -> bool:
+    host, _, port = address.strip().rpartition(":")
+    try:
+        return process.port_in_use(host.strip("[]") or "localhost", int(port))
+    except (OSError, ValueError):
+        return False

@@ -4,6 +4,7 @@ failed or unhealthy."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -84,10 +85,15 @@ def _with_log(report: ServiceReport) -> ServiceReport:
 def system_report(settings: Settings) -> list[ServiceReport]:
     """Every part of the system, in start order."""
     state = supervision.read_state(run_dir(settings)).get("services", {})
-    reports = [postgres_report(settings)]
-    for service in all_services(settings):
-        reports.append(service_report(service, state.get(service.name) if service.name in SUPERVISED else None))
-    return reports
+    services = all_services(settings)
+    # Probes run side by side, so a service that does not answer costs its probe's timeout once, not once each.
+    with ThreadPoolExecutor(max_workers=len(services) + 1) as pool:
+        postgres = pool.submit(postgres_report, settings)
+        others = [
+            pool.submit(service_report, service, state.get(service.name) if service.name in SUPERVISED else None)
+            for service in services
+        ]
+        return [postgres.result(), *(future.result() for future in others)]
 
 
 def problems(reports: list[ServiceReport]) -> list[str]:

@@ -28,6 +28,7 @@ FEATURE_SNAPSHOTS_TABLE = "feature_snapshots"
 
 # MLOps: promotion decisions, issued forecasts, MLflow experiment
 MODEL_PROMOTIONS_TABLE = "model_promotions"
+MODEL_DIGESTS_TABLE = "model_digests"  # artifact digest of each version training registered
 CHAMPION_HISTORY_VIEW = "champion_history"
 FORECASTS_TABLE = "forecasts"
 FORECAST_SERVING_HISTORY_VIEW = "forecast_serving_history"

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from powercast.config import Settings
+from powercast.db.connection import connect as db_connect
 from powercast.errors import PowercastError
-from powercast.names import REGISTERED_MODEL
+from powercast.names import MODEL_DIGESTS_TABLE, REGISTERED_MODEL
 
 
 @dataclass(frozen=True)
@@ -89,12 +93,86 @@ def tag_version(client, version: str, tags: dict[str, object]) -> None:
         client.set_model_version_tag(REGISTERED_MODEL, str(version), key, "" if value is None else str(value))
 
 
-def load_forecaster_model(version: str):
-    """The registered pyfunc's own python model (`powercast.scoring.model.ForecasterModel`)."""
+class UntrustedVersion(PowercastError):
+    """A model version whose artifacts do not hash to the digest training recorded (or that has none)."""
+
+
+def artifact_digest(root: Path) -> str:
+    """SHA-256 over every file under `root`: its relative path, its size and its bytes, in path order."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(f"{path.relative_to(root).as_posix()}\0{path.stat().st_size}\0".encode())
+        with path.open("rb") as file:
+            for chunk in iter(lambda: file.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _download(version: str, into: Path) -> Path:
+    import mlflow.artifacts
+
+    uri = f"models:/{REGISTERED_MODEL}/{version}"
+    return Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(into)))
+
+
+def record_digest(settings: Settings, version: str, run_id: str | None) -> str:
+    """Hash the registered version's artifacts and record the digest in PostgreSQL (training calls this right
+    after it registers a version: only versions recorded here are ever loaded)."""
+    with tempfile.TemporaryDirectory(prefix="powercast-model-") as tmp:
+        value = artifact_digest(_download(version, Path(tmp)))
+    conn = db_connect(settings.app_database_url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(
+                f"""INSERT INTO {MODEL_DIGESTS_TABLE} (registered_model, version, run_id, digest)
+                    VALUES (%s, %s, %s, %s)
+                    ON CONFLICT (registered_model, version)
+                    DO UPDATE SET run_id = EXCLUDED.run_id, digest = EXCLUDED.digest, recorded_at = now()""",  # noqa: S608 - the table name is a code constant (powercast.names); values are bound parameters
+                (REGISTERED_MODEL, str(version), run_id, value),
+            )
+    finally:
+        conn.close()
+    return value
+
+
+def recorded_digest(settings: Settings, version: str) -> str | None:
+    conn = db_connect(settings.app_database_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                f"SELECT digest FROM {MODEL_DIGESTS_TABLE} WHERE registered_model = %s AND version = %s",  # noqa: S608 - the table name is a code constant (powercast.names); values are bound parameters
+                (REGISTERED_MODEL, str(version)),
+            )
+            row = cur.fetchone()
+    finally:
+        conn.close()
+    return row[0] if row else None
+
+
+def load_forecaster_model(settings: Settings, version: str):
+    """The registered pyfunc's own python model (`powercast.scoring.model.ForecasterModel`), loaded only when
+    its downloaded artifacts hash to the digest training recorded; `UntrustedVersion` otherwise.
+
+    The check comes before anything is unpickled: a pickled model runs code as it loads.
+    """
     import mlflow.pyfunc
 
-    loaded = mlflow.pyfunc.load_model(f"models:/{REGISTERED_MODEL}/{version}")
-    return loaded.unwrap_python_model()
+    expected = recorded_digest(settings, version)
+    if expected is None:
+        raise UntrustedVersion(
+            f"{REGISTERED_MODEL} version {version} has no digest recorded by training, so it is not loaded",
+            "versions registered by hand are refused; register models with `powercast train`",
+        )
+    with tempfile.TemporaryDirectory(prefix="powercast-model-") as tmp:
+        local = _download(version, Path(tmp))
+        found = artifact_digest(local)
+        if found != expected:
+            raise UntrustedVersion(
+                f"{REGISTERED_MODEL} version {version}'s artifacts hash to {found[:12]}…, "
+                f"not to the {expected[:12]}… training recorded, so it is not loaded",
+                "the version was changed after registration; retrain with `powercast train`",
+            )
+        return mlflow.pyfunc.load_model(str(local)).unwrap_python_model()
 
 
 def latest_data_end(client) -> datetime | None:

@@ -189,3 +189,42 @@ def _request_body(frame: pd.DataFrame, minutes: int = 70) -> dict:
             for ts, v in zip(part["ts"], part["power"])
         ]
     }
+
+
+def test_only_versions_training_recorded_are_loaded(mlflow, history):
+    """A version registered or re-aliased by hand is refused before anything of it is unpickled; so is a
+    version whose artifacts no longer hash to the digest training recorded."""
+    import mlflow as mlflow_lib
+
+    from powercast.names import MODEL_DIGESTS_TABLE, REGISTERED_MODEL
+
+    _, trained = _train(history, mlflow, "digest")
+    digest = registry.recorded_digest(mlflow, trained.version)
+    assert digest is not None and len(digest) == 64
+    assert registry.load_forecaster_model(mlflow, trained.version).model_name == trained.model_name
+
+    client = registry.connect(mlflow)
+    before = registry.version_by_alias(client, CHAMPION_ALIAS)
+    by_hand = str(mlflow_lib.register_model(f"runs:/{trained.run_id}/model", REGISTERED_MODEL).version)
+    try:
+        registry.set_alias(client, CHAMPION_ALIAS, by_hand)
+        holder = registry_holder(mlflow)
+        assert holder.refresh() is False
+        assert f"version {by_hand} has no digest recorded by training" in holder.registry_error
+        with pytest.raises(registry.UntrustedVersion, match="no digest recorded"):
+            registry.load_forecaster_model(mlflow, by_hand)
+
+        conn = connect(mlflow.app_database_url)
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute(
+                    f"UPDATE {MODEL_DIGESTS_TABLE} SET digest = %s WHERE version = %s", ("0" * 64, trained.version)
+                )
+            with pytest.raises(registry.UntrustedVersion, match="not to the 000000000000"):
+                registry.load_forecaster_model(mlflow, trained.version)
+        finally:
+            conn.close()
+    finally:
+        if before is not None:
+            registry.set_alias(client, CHAMPION_ALIAS, before.version)
+        registry.record_digest(mlflow, trained.version, trained.run_id)

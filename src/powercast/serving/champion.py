@@ -133,6 +133,6 @@ def registry_holder(settings) -> ChampionHolder:
 
     def load(version: str):
         client()
-        return registry.load_forecaster_model(version)
+        return registry.load_forecaster_model(settings, version)
 
     return ChampionHolder(resolve, load)

@@ -73,9 +73,9 @@ def promote(
             "train first (`powercast train`), which registers one",
         )
     champion = registry.version_by_alias(client, CHAMPION_ALIAS)
-    models = {"challenger": registry.load_forecaster_model(challenger.version)}
+    models = {"challenger": registry.load_forecaster_model(settings, challenger.version)}
     if champion is not None:
-        models["champion"] = registry.load_forecaster_model(champion.version)
+        models["champion"] = registry.load_forecaster_model(settings, champion.version)
     until = (until or pd.Timestamp.now(tz="UTC")).floor("min")
     through = {"challenger": trained_through(challenger), "champion": trained_through(champion)}
     unseen_hours = holdout_mod.unseen_window(until, hours, list(through.values()), HORIZON)

@@ -264,8 +264,10 @@ def track_and_register(
     if version:
         best_mae = per_step[report.best].loc["overall", "mae"] if report.best in per_step else float("nan")
         make_challenger(
+            settings,
             client,
             version,
+            run_id=run.info.run_id,
             model_name=report.best,
             data_start=report.data_start,
             data_end=report.data_end,
@@ -275,8 +277,12 @@ def track_and_register(
     return TrackedRun(run.info.run_id, report.best, version)
 
 
-def make_challenger(client, version: str, *, model_name, data_start, data_end, cv_mae, triggered_by) -> None:
-    """Tag a registered version with what promotion and drift read, and give it the `challenger` alias."""
+def make_challenger(
+    settings: Settings, client, version: str, *, run_id, model_name, data_start, data_end, cv_mae, triggered_by
+) -> None:
+    """Record the registered version's artifact digest, tag it with what promotion and drift read, and give it
+    the `challenger` alias."""
+    registry.record_digest(settings, version, run_id)
     registry.tag_version(
         client,
         version,
@@ -301,8 +307,10 @@ def register_logged_model(settings: Settings, run_id: str, *, triggered_by: str 
     best = run.data.params["best_model"]
     info = mlflow.register_model(f"runs:/{run_id}/model", REGISTERED_MODEL, await_registration_for=60)
     make_challenger(
+        settings,
         client,
         str(info.version),
+        run_id=run_id,
         model_name=best,
         data_start=run.data.params["data_start"],
         data_end=run.data.params["data_end"],

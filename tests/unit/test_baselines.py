@@ -8,6 +8,7 @@ import pytest
 
 from powercast.errors import PowercastError
 from powercast.models.baselines import MovingAverage, Persistence, SeasonalNaive
+from powercast.models.catalog import make_forecaster
 
 T0 = pd.Timestamp("2026-11-02 00:00", tz="UTC")
 
@@ -74,6 +75,16 @@ def test_seasonal_naive_week_falls_back_to_day_then_persistence(caplog):
     model = SeasonalNaive("day").fit(short)
     assert (model.predict(short)["yhat"].to_numpy()[:15] == 299.0).all()
     assert model.fallbacks_["persistence"] == 30
+
+
+def test_weekly_seasonal_naive_from_the_catalog_is_the_same_minute_one_week_earlier():
+    frame = ramp_frame(7 * 1440 + 60)
+    issue = T0 + pd.Timedelta(minutes=7 * 1440 + 30)
+    model = make_forecaster("seasonal_naive_week")
+    forecast = model.fit(frame).predict(frame, issue_times=[issue])
+    a = forecast[forecast.machine_id == "A"]
+    assert list(a["yhat"]) == list(np.arange(30, 45, dtype=float))
+    assert model.fallbacks_ == {"day": 0, "persistence": 0}
 
 
 def test_too_little_history_is_a_clear_error():

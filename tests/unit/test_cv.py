@@ -38,6 +38,10 @@ def test_cv_frame_has_actuals_persistence_and_folds(frame):
     assert row.y == grid[row.ts]
     assert row.persistence == grid[row.issue_ts - pd.Timedelta(minutes=1)]
     np.testing.assert_allclose(cv["yhat"], cv["persistence"])  # persistence is the persistence column
+    assert row.seasonal_day == grid[row.ts - pd.Timedelta(days=1)]
+    # two days of data hold no week-ago minute: the weekly reference falls back to one day earlier
+    np.testing.assert_allclose(cv["seasonal_week"], cv["seasonal_day"])
+    assert (cv["power_scale"] > 0).all()
 
 
 @pytest.mark.parametrize(

@@ -60,3 +60,14 @@ def test_table_per_step_and_overall_ignores_missing_actuals():
 def test_ratio_below_one_when_model_beats_persistence():
     frame = _evaluation_frame().assign(yhat=lambda f: f["y"].fillna(0) + 0.5)
     assert metrics.evaluate(frame)["ratio_to_persistence"] == pytest.approx(0.5 / 2)
+
+
+def test_ratios_to_the_seasonal_references_skip_points_without_one():
+    frame = _evaluation_frame().assign(yhat=lambda f: f["y"].fillna(0) + 0.5)
+    frame["seasonal_day"] = frame["y"] + 2.0  # error 2 everywhere
+    frame["seasonal_week"] = np.nan
+    frame.loc[0, "seasonal_week"] = frame.loc[0, "y"] - 4.0
+    out = metrics.evaluate(frame)
+    assert out["ratio_to_seasonal_day"] == pytest.approx(0.5 / 2)
+    assert out["ratio_to_seasonal_week"] == pytest.approx(0.5 / 4)  # only the one point with a week-ago value
+    assert math.isnan(metrics.evaluate(frame.drop(columns="seasonal_week"))["ratio_to_seasonal_week"])

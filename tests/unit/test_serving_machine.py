@@ -8,6 +8,8 @@ readings, with attributes sent, partly sent, known from training or unknown.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +17,7 @@ import pytest
 from powercast.errors import InsufficientHistory
 from powercast.features.aggregate import ffill, minute_frame_from_readings
 from powercast.features.machine import MachineReadings, machine_minutes
+from powercast.models.calibration import StepCalibration
 from powercast.models.xgb import XGBoostForecaster
 from powercast.scoring.model import BadReadings, ForecasterModel
 from tests.mlops.fakes import LastValue
@@ -120,8 +123,12 @@ def _models(xgb: XGBoostForecaster) -> dict[str, ForecasterModel]:
     )
     last_value = LastValue().fit(minute_frame(days=0.2, n_machines=2, seed=1))
     spec = xgb.spec.to_dict()
+    calibrated = copy.copy(xgb).set_calibration(
+        StepCalibration(np.linspace(0, 1, xgb.horizon), np.full(xgb.horizon, 0.02), np.full(xgb.horizon, -0.01))
+    )
     return {
         "xgb": ForecasterModel(xgb, spec, xgb.spec.min_history, "xgb"),
+        "xgb, calibrated on its cross-validation": ForecasterModel(calibrated, spec, xgb.spec.min_history, "xgb"),
         "xgb, machines known from training": ForecasterModel(xgb, spec, xgb.spec.min_history, "xgb", known),
         "a forecaster without predict_machine": ForecasterModel(last_value, spec, 60, "last_value", known),
     }

@@ -17,15 +17,17 @@ def backtest(
         help="CSV or Parquet of long readings: machine_id, sensor, ts, value (only power is required).",
     ),
     models: str = typer.Option(
-        "xgb,lstm", "--models", help="Comma-separated: persistence, seasonal_naive, moving_average, xgb, lstm."
+        "xgb,lstm",
+        "--models",
+        help="Comma-separated: persistence, seasonal_naive, seasonal_naive_week, moving_average, xgb, lstm.",
     ),
     windows: int = typer.Option(3, "--windows", min=1, help="Expanding cross-validation windows."),
     issue_every: int = typer.Option(15, "--issue-every", min=1, help="Minutes between forecasts in a test window."),
     as_json: bool = typer.Option(
         False,
         "--json",
-        help="Print per model MAE, RMSE, sMAPE, coverage and ratio to "
-        "persistence, overall and per horizon step, as JSON.",
+        help="Print per model MAE, RMSE, sMAPE, coverage and ratios to "
+        "persistence and to the seasonal naive (one day / one week earlier), overall and per horizon step, as JSON.",
     ),
 ) -> None:
     """Backtest forecasters on your own history: readings of any sampling (10 s, 1 min, 10 min meters) are

@@ -24,6 +24,8 @@ SUMMARY_COLUMNS = [
     ("coverage", "cover 10-90"),
     ("width", "width W"),
     ("ratio_to_persistence", "ratio vs pers."),
+    ("ratio_to_seasonal_day", "vs day ago"),
+    ("ratio_to_seasonal_week", "vs week ago"),
     ("ratio_last_step", "ratio @15"),
 ]
 STEP_COLUMNS = [
@@ -32,6 +34,8 @@ STEP_COLUMNS = [
     ("smape", "sMAPE %"),
     ("coverage", "cover 10-90"),
     ("ratio_to_persistence", "ratio vs pers."),
+    ("ratio_to_seasonal_day", "vs day ago"),
+    ("ratio_to_seasonal_week", "vs week ago"),
 ]
 
 
@@ -104,6 +108,8 @@ def print_report(report: TrainingReport, n_windows: int, as_json: bool, per_step
     from rich.console import Console
 
     console = Console()
+    if not console.is_terminal:  # piped to a file or another program: do not squeeze the tables into 80 columns
+        console = Console(width=160)
     console.print(
         f"data {report.data_start:%Y-%m-%d %H:%M} .. {report.data_end:%Y-%m-%d %H:%M} UTC, "
         f"{n_windows} expanding windows, horizon {report.spec.horizon} min"
@@ -118,7 +124,9 @@ def print_report(report: TrainingReport, n_windows: int, as_json: bool, per_step
 def train(
     ctx: typer.Context,
     models: str = typer.Option(
-        "xgb,lstm", "--models", help="Comma-separated: persistence, seasonal_naive, moving_average, xgb, lstm."
+        "xgb,lstm",
+        "--models",
+        help="Comma-separated: persistence, seasonal_naive, seasonal_naive_week, moving_average, xgb, lstm.",
     ),
     windows: int = typer.Option(3, "--windows", min=1, help="Expanding cross-validation windows."),
     days: float = typer.Option(

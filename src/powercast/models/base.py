@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from powercast.features.spec import HORIZON
+from powercast.models.calibration import StepCalibration
 from powercast.models.frame import QUANTILES
 
 
@@ -38,6 +39,7 @@ class Forecaster(ABC):
 
     name: ClassVar[str]
     supports_sample_weight: ClassVar[bool] = False  # fit(frame, sample_weight=...) accepted
+    calibration_: StepCalibration | None = None  # per-step blend with persistence and band offsets (learned models)
 
     def __init__(self, horizon: int = HORIZON, quantiles: tuple[float, float] = QUANTILES):
         self.horizon = horizon
@@ -60,6 +62,21 @@ class Forecaster(ABC):
     def params(self) -> dict:
         """Hyper-parameters worth logging."""
         return {"horizon": self.horizon, "quantiles": list(self.quantiles)}
+
+    def set_calibration(self, calibration: StepCalibration | None) -> Forecaster:
+        """Use `calibration` (learned on this model's cross-validation, `powercast.models.calibration`) in every
+        later forecast; None forecasts with the model alone. Returns self."""
+        if calibration is not None and calibration.horizon != self.horizon:
+            raise ValueError(f"calibration horizon {calibration.horizon} differs from {self.horizon}")
+        self.calibration_ = calibration
+        return self
+
+    def _calibrated(self, watts: np.ndarray, last: np.ndarray, scale: np.ndarray) -> np.ndarray:
+        """Forecasts [n, horizon, 3] (lo, median, hi) in W with the calibration applied (unchanged without one)."""
+        if self.calibration_ is None:
+            return watts
+        lo, point, hi = self.calibration_.apply(watts[..., 0], watts[..., 1], watts[..., 2], last, scale)
+        return np.stack([lo, point, hi], axis=-1)
 
 
 SAMPLE_WEIGHT_COLUMNS = ["machine_id", "ts", "weight"]

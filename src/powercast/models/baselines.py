@@ -135,17 +135,9 @@ class SeasonalNaive(_EmpiricalBandForecaster):
         self.fallbacks_ = {"day": 0, "persistence": 0}
 
     def _points(self, grid: Grid, positions: np.ndarray) -> np.ndarray:
-        targets = positions[:, None] + np.arange(self.horizon)
-        out = gather(grid, targets - self.season_minutes)
-        if self.season_minutes != SEASONS["day"]:
-            todo = np.isnan(out)
-            out[todo] = gather(grid, targets[todo] - SEASONS["day"])
-            self.fallbacks_["day"] += int((todo & ~np.isnan(out)).sum())
-        todo = np.isnan(out)
-        if todo.any():
-            last = np.repeat(last_observed_many(grid, positions)[:, None], self.horizon, axis=1)
-            out[todo] = last[todo]
-            self.fallbacks_["persistence"] += int(todo.sum())
+        out, fallbacks = seasonal_points(grid, positions, self.season_minutes, self.horizon)
+        for kind, count in fallbacks.items():
+            self.fallbacks_[kind] += count
         return out
 
     def fit(self, frame: pd.DataFrame) -> SeasonalNaive:
@@ -173,3 +165,33 @@ class SeasonalNaive(_EmpiricalBandForecaster):
 
     def params(self) -> dict:
         return {**super().params(), "season": self.season}
+
+
+class WeeklySeasonalNaive(SeasonalNaive):
+    """Seasonal naive with a one-week season: step k equals the same minute one week earlier."""
+
+    name = "seasonal_naive_week"
+
+    def __init__(self, season: str | int = "week", **kwargs):
+        super().__init__(season=season, **kwargs)
+
+
+def seasonal_points(
+    grid: Grid, positions: np.ndarray, season_minutes: int, horizon: int
+) -> tuple[np.ndarray, dict[str, int]]:
+    """Seasonal-naive forecasts [n, horizon] for issues at `positions` of one machine's grid: the same minute
+    `season_minutes` earlier, else (for a season other than a day) one day earlier, else the last observed value;
+    with how many steps took each fallback."""
+    targets = positions[:, None] + np.arange(horizon)
+    out = gather(grid, targets - season_minutes)
+    fallbacks = {"day": 0, "persistence": 0}
+    if season_minutes != SEASONS["day"]:
+        todo = np.isnan(out)
+        out[todo] = gather(grid, targets[todo] - SEASONS["day"])
+        fallbacks["day"] = int((todo & ~np.isnan(out)).sum())
+    todo = np.isnan(out)
+    if todo.any():
+        last = np.repeat(last_observed_many(grid, positions)[:, None], horizon, axis=1)
+        out[todo] = last[todo]
+        fallbacks["persistence"] = int(todo.sum())
+    return out, fallbacks

@@ -8,11 +8,12 @@ from powercast.models.base import Forecaster
 
 def _classes() -> dict:
     # Imported here so that naming a baseline does not import torch or xgboost.
-    from powercast.models.baselines import MovingAverage, Persistence, SeasonalNaive
+    from powercast.models.baselines import MovingAverage, Persistence, SeasonalNaive, WeeklySeasonalNaive
 
-    classes: dict = {c.name: c for c in (Persistence, SeasonalNaive, MovingAverage)}
+    classes: dict = {c.name: c for c in (Persistence, SeasonalNaive, WeeklySeasonalNaive, MovingAverage)}
     classes["xgb"] = _lazy("powercast.models.xgb", "XGBoostForecaster")
     classes["lstm"] = _lazy("powercast.models.lstm", "LSTMForecaster")
+    classes["ensemble"] = _lazy("powercast.models.ensemble", "EnsembleForecaster")
     return classes
 
 
@@ -25,8 +26,16 @@ def _lazy(module: str, attribute: str):
     return make
 
 
-FORECASTER_NAMES = ("persistence", "seasonal_naive", "moving_average", "xgb", "lstm")
-BASELINE_NAMES = ("persistence", "seasonal_naive", "moving_average")
+FORECASTER_NAMES = (
+    "persistence",
+    "seasonal_naive",
+    "seasonal_naive_week",
+    "moving_average",
+    "xgb",
+    "lstm",
+    "ensemble",
+)
+BASELINE_NAMES = ("persistence", "seasonal_naive", "seasonal_naive_week", "moving_average")
 
 
 def make_forecaster(name: str, **params) -> Forecaster:

@@ -7,8 +7,12 @@ before its issue time: the model was fitted before the cutoff, and `predict` sli
 (a test perturbs the future and checks that no forecast moves).
 
 The result is the forecast frame plus `fold`, `cutoff`, the actual `y`, `persistence` (the last observed
-value before the issue time, so every model's ratio to persistence is computed on the same points) and
-`naive_scale` (the machine's mean absolute one-minute change in the training data, the MASE denominator).
+value before the issue time, so every model's ratio to persistence is computed on the same points),
+`seasonal_day` and `seasonal_week` (the seasonal-naive forecasts: the same minute one day / one week earlier, with
+the fallbacks of `powercast.models.baselines.seasonal_points`: the second reference of every comparison),
+`naive_scale` (the machine's mean absolute one-minute change in the training data, the MASE denominator) and
+`power_scale` (the machine's power scale in the training data, `powercast.models.frame.machine_scales`: the unit
+in which `powercast.models.calibration` pools residuals over machines).
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ if TYPE_CHECKING:
 from powercast.errors import PowercastError
 from powercast.features.frame import MINUTE
 from powercast.features.spec import HORIZON
-from powercast.models.frame import future_values, grids, last_observed, model_frame, naive_scales
+from powercast.models.baselines import SEASONS, seasonal_points
+from powercast.models.frame import future_values, grids, last_observed, machine_scales, model_frame, naive_scales
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +72,8 @@ def cross_validate(
     min_train: int = 360,
     progress: bool = False,
 ) -> pd.DataFrame:
-    """Expanding-window CV of `forecaster`; returns forecasts with `y`, `fold`, `persistence`, `naive_scale`."""
+    """Expanding-window CV of `forecaster`; returns forecasts with `y`, `fold`, `cutoff` and the references
+    (`persistence`, `seasonal_day`, `seasonal_week`, `naive_scale`, `power_scale`)."""
     frame = model_frame(frame)
     if horizon != forecaster.horizon:
         raise PowercastError(f"horizon {horizon} differs from the forecaster's ({forecaster.horizon})")
@@ -90,12 +96,22 @@ def _attach_actuals(forecast: pd.DataFrame, visible: pd.DataFrame, train: pd.Dat
         raise PowercastError("a forecaster returned an incomplete forecast frame (every issue needs all steps)")
     by_machine = grids(visible)
     y, persistence = np.full((len(issues), horizon), np.nan), np.full((len(issues), horizon), np.nan)
-    for i, (machine, issue_ts) in enumerate(issues.itertuples(index=False)):
-        grid = by_machine[machine]
-        pos = grid.pos(issue_ts)
-        y[i] = future_values(grid, pos, horizon)
-        persistence[i] = last_observed(grid, pos)
+    seasonal = {season: np.full((len(issues), horizon), np.nan) for season in ("day", "week")}
+    machines = issues["machine_id"].to_numpy()
+    for machine, grid in by_machine.items():
+        rows = np.flatnonzero(machines == machine)
+        if not len(rows):
+            continue
+        positions = np.array([grid.pos(t) for t in issues["issue_ts"].iloc[rows]])
+        for season, points in seasonal.items():
+            points[rows] = seasonal_points(grid, positions, SEASONS[season], horizon)[0]
+        for i, pos in zip(rows, positions, strict=True):
+            y[i] = future_values(grid, pos, horizon)
+            persistence[i] = last_observed(grid, pos)
     out["y"] = y.ravel()
     out["persistence"] = persistence.ravel()
+    out["seasonal_day"] = seasonal["day"].ravel()
+    out["seasonal_week"] = seasonal["week"].ravel()
     out["naive_scale"] = out["machine_id"].map(naive_scales(train)).astype(float)
+    out["power_scale"] = out["machine_id"].map(machine_scales(train)).astype(float)
     return out

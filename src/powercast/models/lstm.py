@@ -8,7 +8,9 @@ all steps and the three quantiles. Training is seeded; early stopping watches a 
 last `validation_share` of issue times) and keeps the best epoch. It runs on the GPU when one is present
 (`accelerator="auto"`), else on the CPU with `num_threads` threads (default 1: small LSTM batches gain little from a
 second thread and lose a lot when the cores are shared). After fit only the plain network (on the CPU) and the
-normalisation constants are kept, so a fitted forecaster pickles without Lightning state."""
+normalisation constants are kept, so a fitted forecaster pickles without Lightning state. The targets are the change
+from the last observed power; a calibration learned on the cross-validation (`set_calibration`,
+`powercast.models.calibration`) blends it with persistence per step and moves the band."""
 
 from __future__ import annotations
 
@@ -219,7 +221,7 @@ class LSTMForecaster(Forecaster):
                 if len(sequence)
                 else np.zeros((0, self.horizon, 3))
             )
-        watts = design.to_watts(relative.astype(np.float64))
+        watts = self._calibrated(design.to_watts(relative.astype(np.float64)), design.anchor, design.scale)
         pairs = list(design.index.itertuples(index=False, name=None))
         return forecast_frame(pairs, watts[..., 1], watts[..., 0], watts[..., 2])
 

@@ -13,7 +13,10 @@ Inputs and targets are relative to the last observed power and the machine's pow
 `powercast.models.design`), which lets one global model serve machines of any size. Each row also carries the
 known-future inputs of its step (the machine's learned load profile at the target minute). A machine the profile has
 not seen gets NaN there and the trees' default branches; `profile_dropout` > 0 blanks a seeded share of training
-rows to train those branches too (off by default: it costs accuracy on known machines)."""
+rows to train those branches too (off by default: it costs accuracy on known machines).
+The target is the change from the last observed power (in scale units), and a calibration learned on the
+cross-validation (`set_calibration`, `powercast.models.calibration`) blends that change with persistence per step and
+moves the band, in `predict` and `predict_machine` alike."""
 
 from __future__ import annotations
 
@@ -140,7 +143,7 @@ class XGBoostForecaster(Forecaster):
             design.X.to_numpy(np.float32), list(design.X.columns), self.feature_names_, self.horizon, design.future
         )
         relative = self.booster_.predict(X, validate_features=False).reshape(n, self.horizon, 3)
-        watts = design.to_watts(np.sort(relative, axis=-1))
+        watts = self._calibrated(design.to_watts(np.sort(relative, axis=-1)), design.anchor, design.scale)
         _warn_unanchored(self.name, design.index["machine_id"].to_numpy(), design.anchor, design.stuck)
         pairs = list(design.index.itertuples(index=False, name=None))
         return forecast_frame(pairs, watts[..., 1], watts[..., 0], watts[..., 2])
@@ -157,7 +160,8 @@ class XGBoostForecaster(Forecaster):
         X = _step_matrix(inputs.X, inputs.names, self.feature_names_, self.horizon, inputs.future)
         relative = self.booster_.predict(X, validate_features=False).reshape(1, self.horizon, 3)
         _warn_unanchored(self.name, np.array([minutes.machine_id], dtype=object), inputs.anchor, inputs.stuck)
-        return pd.Timestamp(inputs.issue_ns, tz="UTC"), inputs.to_watts(np.sort(relative, axis=-1))[0]
+        watts = self._calibrated(inputs.to_watts(np.sort(relative, axis=-1)), inputs.anchor, inputs.scale)
+        return pd.Timestamp(inputs.issue_ns, tz="UTC"), watts[0]
 
     def params(self) -> dict:
         return {

@@ -2,8 +2,10 @@
 
 Every function takes an *evaluation frame*: a forecast frame (see `powercast.models.base`) with the actual
 value `y` and, as `powercast.models.cv.cross_validate` adds them, `persistence` (the last observed value
-before the issue time) and `naive_scale` (the in-sample mean absolute one-minute change of the machine's
-power in the training data, the MASE denominator). Rows whose actual is missing are ignored.
+before the issue time), `seasonal_day` / `seasonal_week` (the seasonal-naive forecasts, one day / one week
+earlier: the second reference, `ratio_to_seasonal_day` / `_week`) and `naive_scale` (the in-sample mean absolute
+one-minute change of the machine's power in the training data, the MASE denominator).
+Rows whose actual is missing are ignored.
 """
 
 from __future__ import annotations
@@ -11,7 +13,23 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-METRIC_COLUMNS = ["mae", "rmse", "smape", "mase", "coverage", "width", "ratio_to_persistence", "n"]
+METRIC_COLUMNS = [
+    "mae",
+    "rmse",
+    "smape",
+    "mase",
+    "coverage",
+    "width",
+    "ratio_to_persistence",
+    "ratio_to_seasonal_day",
+    "ratio_to_seasonal_week",
+    "n",
+]
+REFERENCES = {
+    "ratio_to_persistence": "persistence",
+    "ratio_to_seasonal_day": "seasonal_day",
+    "ratio_to_seasonal_week": "seasonal_week",
+}
 
 
 def mae(y: np.ndarray, yhat: np.ndarray) -> float:
@@ -65,14 +83,22 @@ def evaluate(frame: pd.DataFrame) -> dict[str, float]:
         "mase": mase(y, yhat, frame["naive_scale"].to_numpy(float)) if "naive_scale" in frame else float("nan"),
         "coverage": coverage(y, frame["yhat_lo"], frame["yhat_hi"]),
         "width": width(frame["yhat_lo"], frame["yhat_hi"]),
-        "ratio_to_persistence": float("nan"),
+        **{ratio: float("nan") for ratio in REFERENCES},
         "n": len(frame),
     }
-    if "persistence" in frame:
-        both = frame["persistence"].notna()
-        base = mae(y[both], frame.loc[both, "persistence"].to_numpy(float)) if both.any() else float("nan")
-        out["ratio_to_persistence"] = mae(y[both], yhat[both]) / base if base and base > 0 else float("nan")
+    for ratio, reference in REFERENCES.items():
+        if reference in frame:
+            out[ratio] = ratio_to(y, yhat, frame[reference].to_numpy(float))
     return out
+
+
+def ratio_to(y: np.ndarray, yhat: np.ndarray, reference: np.ndarray) -> float:
+    """MAE of `yhat` over MAE of `reference`, on the points where the reference has a value (NaN when none)."""
+    both = np.isfinite(reference)
+    if not both.any():
+        return float("nan")
+    base = mae(y[both], reference[both])
+    return mae(y[both], yhat[both]) / base if base > 0 else float("nan")
 
 
 def metrics_table(frame: pd.DataFrame, by: str | list[str] | None = "step") -> pd.DataFrame:

@@ -2,8 +2,10 @@
 
 One MLflow run per `powercast train`: parameters, the feature spec, the data window and the feature snapshot
 (as a dataset input and a Parquet artifact), cross-validated metrics per fold and per horizon step for every
-model, plots, and the best model as a pyfunc (`powercast.scoring.model.ForecasterModel`) registered under
-`powercast.names.REGISTERED_MODEL` with the alias `challenger`.
+model (for the learned models: calibrated, and their own as `NAME.raw_*`), each learned model's per-step calibration
+(blend weight with persistence, band offsets) as parameters, plots, and the best model as a pyfunc
+(`powercast.scoring.model.ForecasterModel`) registered under `powercast.names.REGISTERED_MODEL` with the alias
+`challenger`.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ def flat_params(report: TrainingReport, n_windows: int | None = None) -> dict[st
     for name, forecaster in report.models.items():
         for key, value in forecaster.params().items():
             params[f"{name}.{key}"] = value
+    for name, calibration in report.calibrations.items():
+        params.update(calibration.to_params(name))
     return {k: (str(v)[:500] if not isinstance(v, (int, float)) else v) for k, v in params.items()}
 
 
@@ -74,9 +78,22 @@ def _log_metric_tables(name: str, tables: dict[str, pd.DataFrame]) -> None:
     )
     for by, table in tables.items():
         for key, row in table.drop(index="overall", errors="ignore").iterrows():
-            for metric in ("mae", "rmse", "coverage"):
+            for metric in ("mae", "rmse", "coverage", "ratio_to_persistence"):
                 if _finite(row[metric]):
                     mlflow.log_metric(f"{name}.{metric}_by_{by}", float(row[metric]), step=int(key))
+
+
+def _log_raw_metrics(name: str, table: pd.DataFrame) -> None:
+    """A learned model's own (uncalibrated) CV metrics: `NAME.raw_METRIC` overall, `NAME.raw_METRIC_by_step`."""
+    import mlflow
+
+    metrics = ("mae", "coverage", "ratio_to_persistence")
+    overall = table.loc["overall"]
+    mlflow.log_metrics({f"{name}.raw_{m}": float(overall[m]) for m in metrics if _finite(overall[m])})
+    for step, row in table.drop(index="overall", errors="ignore").iterrows():
+        for m in metrics:
+            if _finite(row[m]):
+                mlflow.log_metric(f"{name}.raw_{m}_by_step", float(row[m]), step=int(step))
 
 
 def _finite(value) -> bool:
@@ -254,6 +271,8 @@ def track_and_register(
             tables = cv_metric_series(cv)
             per_step[name] = tables["step"]
             _log_metric_tables(name, tables)
+        for name, table in report.raw_metrics.items():
+            _log_raw_metrics(name, table)
         mlflow.log_table(report.summary.reset_index(), "cv_summary.json")
         _log_plots(report, per_step)
         minutes = required_minutes(report.spec)

@@ -10,7 +10,7 @@ from powercast.models.calibration import apply_to_cv, cross_fitted, fit_calibrat
 from powercast.training.metrics import coverage, metrics_table
 from powercast.training.pipeline import ensemble_cv, train_models
 from powercast.training.tracking import flat_params
-from tests.synthetic import minute_frame
+from tests.simulated import minute_frame
 
 QUANTILES = (0.1, 0.9)
 

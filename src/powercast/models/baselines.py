@@ -16,6 +16,7 @@ import pandas as pd
 from powercast.errors import PowercastError
 from powercast.models.base import Forecaster
 from powercast.models.frame import (
+    SEASONS,
     Grid,
     forecast_frame,
     gather,
@@ -24,10 +25,10 @@ from powercast.models.frame import (
     last_observed_many,
     machine_scales,
     model_frame,
+    seasonal_points,
 )
 
 log = logging.getLogger(__name__)
-SEASONS = {"day": 1440, "week": 10080}
 
 
 class _EmpiricalBandForecaster(Forecaster):
@@ -174,24 +175,3 @@ class WeeklySeasonalNaive(SeasonalNaive):
 
     def __init__(self, season: str | int = "week", **kwargs):
         super().__init__(season=season, **kwargs)
-
-
-def seasonal_points(
-    grid: Grid, positions: np.ndarray, season_minutes: int, horizon: int
-) -> tuple[np.ndarray, dict[str, int]]:
-    """Seasonal-naive forecasts [n, horizon] for issues at `positions` of one machine's grid: the same minute
-    `season_minutes` earlier, else (for a season other than a day) one day earlier, else the last observed value;
-    with how many steps took each fallback."""
-    targets = positions[:, None] + np.arange(horizon)
-    out = gather(grid, targets - season_minutes)
-    fallbacks = {"day": 0, "persistence": 0}
-    if season_minutes != SEASONS["day"]:
-        todo = np.isnan(out)
-        out[todo] = gather(grid, targets[todo] - SEASONS["day"])
-        fallbacks["day"] = int((todo & ~np.isnan(out)).sum())
-    todo = np.isnan(out)
-    if todo.any():
-        last = np.repeat(last_observed_many(grid, positions)[:, None], horizon, axis=1)
-        out[todo] = last[todo]
-        fallbacks["persistence"] = int(todo.sum())
-    return out, fallbacks

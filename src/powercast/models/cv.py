@@ -9,7 +9,7 @@ before its issue time: the model was fitted before the cutoff, and `predict` sli
 The result is the forecast frame plus `fold`, `cutoff`, the actual `y`, `persistence` (the last observed
 value before the issue time, so every model's ratio to persistence is computed on the same points),
 `seasonal_day` and `seasonal_week` (the seasonal-naive forecasts: the same minute one day / one week earlier, with
-the fallbacks of `powercast.models.baselines.seasonal_points`: the second reference of every comparison),
+the fallbacks of `powercast.models.frame.seasonal_points`: the second reference of every comparison),
 `naive_scale` (the machine's mean absolute one-minute change in the training data, the MASE denominator) and
 `power_scale` (the machine's power scale in the training data, `powercast.models.frame.machine_scales`: the unit
 in which `powercast.models.calibration` pools residuals over machines).
@@ -31,8 +31,16 @@ if TYPE_CHECKING:
 from powercast.errors import PowercastError
 from powercast.features.frame import MINUTE
 from powercast.features.spec import HORIZON
-from powercast.models.baselines import SEASONS, seasonal_points
-from powercast.models.frame import future_values, grids, last_observed, machine_scales, model_frame, naive_scales
+from powercast.models.frame import (
+    SEASONS,
+    future_values,
+    grids,
+    last_observed,
+    machine_scales,
+    model_frame,
+    naive_scales,
+    seasonal_points,
+)
 
 log = logging.getLogger(__name__)
 

@@ -18,6 +18,7 @@ from powercast.errors import PowercastError
 from powercast.features.frame import MINUTE, check_minute_frame
 
 log = logging.getLogger(__name__)
+SEASONS = {"day": 1440, "week": 10080}  # the seasonal references, in minutes
 QUANTILES = (0.1, 0.9)  # the forecast band: its lower and upper quantile
 FORECAST_COLUMNS = ["machine_id", "issue_ts", "step", "ts", "yhat", "yhat_lo", "yhat_hi"]
 
@@ -166,3 +167,24 @@ def forecast_frame(
         }
     )
     return out[FORECAST_COLUMNS]
+
+
+def seasonal_points(
+    grid: Grid, positions: np.ndarray, season_minutes: int, horizon: int
+) -> tuple[np.ndarray, dict[str, int]]:
+    """Seasonal-naive forecasts [n, horizon] for issues at `positions` of one machine's grid: the same minute
+    `season_minutes` earlier, else (for a season other than a day) one day earlier, else the last observed value;
+    with how many steps took each fallback."""
+    targets = positions[:, None] + np.arange(horizon)
+    out = gather(grid, targets - season_minutes)
+    fallbacks = {"day": 0, "persistence": 0}
+    if season_minutes != SEASONS["day"]:
+        todo = np.isnan(out)
+        out[todo] = gather(grid, targets[todo] - SEASONS["day"])
+        fallbacks["day"] = int((todo & ~np.isnan(out)).sum())
+    todo = np.isnan(out)
+    if todo.any():
+        last = np.repeat(last_observed_many(grid, positions)[:, None], horizon, axis=1)
+        out[todo] = last[todo]
+        fallbacks["persistence"] = int(todo.sum())
+    return out, fallbacks

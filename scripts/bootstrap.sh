@@ -11,6 +11,22 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
     exit 1
 fi
 
+UV_VERSION=0.13.8
+stamp=.venv/.powercast-installed
+want=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
+
+# Too little disk is found before a download starts: a first install takes about 7 GB in .venv plus uv's cache;
+# a refresh of an existing .venv much less. POWERCAST_MIN_FREE_GB overrides the figure.
+if ! { [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; }; then
+    if [ -f "$stamp" ]; then need_gb=${POWERCAST_MIN_FREE_GB:-2}; else need_gb=${POWERCAST_MIN_FREE_GB:-10}; fi
+    free_kb=$(df -Pk . | awk 'NR == 2 {print $4}')
+    if [ "$free_kb" -lt $((need_gb * 1024 * 1024)) ]; then
+        echo "error: installing powercast's dependencies needs about ${need_gb} GB free in $PWD;" \
+            "only $((free_kb / 1024 / 1024)) GB is. Free some space (or set POWERCAST_MIN_FREE_GB to try anyway)." >&2
+        exit 1
+    fi
+fi
+
 # The browser tests (tests/ui) drive Debian's headless Chromium through its chromedriver.
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -22,9 +38,6 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
     fi
 fi
 
-UV_VERSION=0.13.8
-stamp=.venv/.powercast-installed
-want=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     exit 0
 fi

@@ -13,6 +13,8 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.wait import WebDriverWait
 
 from dash_app import ids
 from dash_app.data.review import parse_key
@@ -40,6 +42,15 @@ def wait_for(predicate, timeout: float = TIMEOUT, what: str = "condition"):
 
 def text_of(driver, element_id: str) -> str:
     return driver.find_element(By.ID, element_id).text
+
+
+def submit_login(driver) -> str:
+    """Submit the login form and return the error the page it loads shows (the form posts and a new page loads:
+    the old page's elements go stale first, so the error read is the new page's)."""
+    button = driver.find_element(By.ID, "login-submit")
+    button.click()
+    WebDriverWait(driver, TIMEOUT).until(staleness_of(button))
+    return wait_for(lambda: text_of(driver, "login-error"), what="the login error")
 
 
 def login(driver, base: str, name: str) -> None:
@@ -136,13 +147,11 @@ def test_a_wrong_password_gets_a_plain_message(control_center, browser, screensh
     browser.get(f"{base}/logout")
     browser.find_element(By.ID, "username").send_keys("olga")
     browser.find_element(By.ID, "password").send_keys("not her password")
-    browser.find_element(By.ID, "login-submit").click()
-    assert text_of(browser, "login-error") == "Wrong user name or password."
+    assert submit_login(browser) == "Wrong user name or password."
     browser.find_element(By.ID, "username").clear()
     browser.find_element(By.ID, "username").send_keys("nobody")
     browser.find_element(By.ID, "password").send_keys("staple gun 42")
-    browser.find_element(By.ID, "login-submit").click()
-    assert text_of(browser, "login-error") == "Wrong user name or password."
+    assert submit_login(browser) == "Wrong user name or password."
     screenshot(browser, "login")
 
 

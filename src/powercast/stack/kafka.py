@@ -11,8 +11,12 @@ from pathlib import Path
 from powercast.config import Settings
 from powercast.errors import PowercastError
 from powercast.stack import process
+from powercast.stack.disk import GIB, require_free_space
 from powercast.stack.java import java_executable, maven_executable
 from powercast.stack.managed import ManagedService, Port, log_dir, run_dir
+
+# Kafka 4 with its runtime jars is about 100 MB, in Maven's local repository and again in the cache.
+KAFKA_DOWNLOAD_BYTES = GIB // 2
 
 POM = """<?xml version="1.0" encoding="UTF-8"?>
 <project xmlns="http://maven.apache.org/POM/4.0.0">
@@ -88,6 +92,8 @@ class KafkaBroker:
         if done.exists():
             return self.paths.libs
         mvn = maven_executable()
+        for place in (self.paths.cache, Path.home() / ".m2"):
+            require_free_space(place, KAFKA_DOWNLOAD_BYTES, f"fetching Apache Kafka {self.settings.kafka_version}")
         self.paths.cache.mkdir(parents=True, exist_ok=True)
         pom = self.paths.cache / f"kafka-{self.settings.kafka_version}-pom.xml"
         pom.write_text(POM.format(version=self.settings.kafka_version))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import quote
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -160,8 +161,16 @@ class Settings(BaseSettings):
     def resolved_cache_dir(self) -> Path:
         return (self.cache_dir or self.data_dir / "cache").expanduser().resolve()
 
-    def embedded_database_url(self, database: str) -> str:
-        return f"postgresql://postgres@{self.postgres_host}:{self.postgres_port}/{database}"
+    def embedded_database_url(self, database: str, *, admin: bool = False) -> str:
+        """URL of `database` on the embedded server as the application role (or, `admin`, the superuser), with the
+        password from the data directory (none before the server was first set up)."""
+        from powercast.credentials import ADMIN_ROLE, APP_ROLE, load_credentials
+
+        stored = load_credentials(self.resolved_data_dir)
+        role = ADMIN_ROLE if admin else APP_ROLE
+        password = (stored.admin_password if admin else stored.app_password) if stored else None
+        login = f"{role}:{quote(password, safe='')}" if password else role
+        return f"postgresql://{login}@{self.postgres_host}:{self.postgres_port}/{database}"
 
     @property
     def app_database_url(self) -> str:

@@ -11,17 +11,17 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 import yaml
 
-from powercast.db.connection import connect, ensure_database
+from powercast.db.connection import connect
 from powercast.db.migrate import migrate
 from powercast.features.job import run_feature_job
 from powercast.monitoring.alerts_role import grafana_url, set_grafana_password
 from powercast.monitoring.quality import score_matured
 from powercast.simulator.fleet import build_fleet
+from tests.databases import create_database
 from tests.grafana import fleet
 
 PROVISIONING = Path(__file__).resolve().parents[2] / "grafana" / "provisioning"
@@ -50,15 +50,9 @@ class GrafanaFleet:
         return connect(self.admin_url)
 
 
-def _database_url(url: str, database: str) -> str:
-    return urlsplit(url)._replace(path=f"/{database}").geturl()
-
-
 @pytest.fixture(scope="session")
 def grafana_fleet(postgres) -> GrafanaFleet:
-    server_url = postgres.app_database_url
-    ensure_database(server_url, DATABASE)
-    url = _database_url(server_url, DATABASE)
+    url = create_database(postgres, DATABASE)
     migrate(url)
     machines = build_fleet(6, seed=42)
     end = fleet.minute_floor(datetime.now(UTC))

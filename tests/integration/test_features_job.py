@@ -168,12 +168,10 @@ def test_minute_frame_matches_the_pandas_aggregation(conn, postgres):
 
 
 def test_an_unmigrated_database_gets_a_clear_error(postgres):
-    from powercast.db.connection import ensure_database
     from powercast.errors import PowercastError
+    from tests.databases import create_database
 
-    admin = postgres.app_database_url.rsplit("/", 1)[0] + "/postgres"
-    ensure_database(admin, "features_unmigrated")
-    url = postgres.app_database_url.rsplit("/", 1)[0] + "/features_unmigrated"
+    url = create_database(postgres, "features_unmigrated")
     conn = connect(url)
     try:
         with pytest.raises(PowercastError, match="powercast db migrate"):

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from psycopg2 import sql
 
-from powercast.db.connection import connect, ensure_database
+from powercast.db.connection import connect
 from powercast.db.migrate import default_sql_dir, discover, migrate
+from tests.databases import create_database
 from tests.integration.ingest_support import query
 
 KEY_MIGRATION = 5
@@ -20,11 +20,9 @@ KEY_MIGRATION = 5
 @pytest.fixture
 def scratch_url(postgres):
     """A database of its own on the session's server, dropped afterwards."""
-    url = postgres.app_database_url
     name = f"dlkey_{uuid.uuid4().hex[:10]}"
-    ensure_database(url, name)
-    yield urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-    conn = connect(url)
+    yield create_database(postgres, name)
+    conn = connect(postgres.app_database_url)
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))

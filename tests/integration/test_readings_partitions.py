@@ -9,9 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from powercast.db.connection import connect, ensure_database
+from powercast.db.connection import connect
 from powercast.db.migrate import default_sql_dir, discover, migrate
 from powercast.db.partitions import create_partitions, maintain_partitions
+from tests.databases import create_database
 
 # Days far from every other test's data: the session database is shared.
 NOW = datetime(2001, 1, 10, 12, 0, tzinfo=UTC)
@@ -87,9 +88,7 @@ def test_retention_drops_whole_days_older_than_the_setting(conn):
 
 def test_the_migration_keeps_existing_rows_and_the_grafana_grant(postgres, tmp_path):
     """Apply the migrations before 0010 to a fresh database, store readings, then apply 0010."""
-    url = postgres.embedded_database_url(f"partmig_{uuid.uuid4().hex[:6]}")
-    admin = postgres.embedded_database_url("postgres")
-    ensure_database(admin, url.rsplit("/", 1)[1])
+    url = create_database(postgres, f"partmig_{uuid.uuid4().hex[:6]}")
     for m in discover(default_sql_dir()):
         if m.version < 10:
             shutil.copy(m.path, tmp_path / m.path.name)

@@ -6,13 +6,15 @@ from powercast.config import Settings, load_settings
 from powercast.errors import SettingsError
 
 
-def test_defaults_point_at_embedded_services(monkeypatch):
+def test_defaults_point_at_embedded_services(monkeypatch, tmp_path):
     for var in ("DATABASE_URL", "POWERCAST_DATABASE_URL", "POWERCAST_KAFKA_BOOTSTRAP_SERVERS", "MLFLOW_TRACKING_URI"):
         monkeypatch.delenv(var, raising=False)
+    monkeypatch.chdir(tmp_path)
     s = Settings(_env_file=None)
     assert s.embedded_postgres and s.embedded_kafka
     assert s.bootstrap_servers == "127.0.0.1:9092"
-    assert s.app_database_url == "postgresql://postgres@127.0.0.1:5433/powercast"
+    # before the embedded server was first set up there is no password to give
+    assert s.app_database_url == "postgresql://powercast@127.0.0.1:5433/powercast"
     assert s.tracking_uri == "http://127.0.0.1:5000"
 
 
@@ -68,3 +70,17 @@ def test_a_secret_value_is_not_echoed(monkeypatch):
     with pytest.raises(SettingsError) as caught:
         load_settings(_env_file=None)
     assert "hunter2" not in str(caught.value)
+
+
+def test_embedded_urls_carry_the_stored_passwords(tmp_path):
+    from powercast.credentials import credentials_file, ensure_credentials
+
+    stored = ensure_credentials(tmp_path)
+    assert credentials_file(tmp_path).stat().st_mode & 0o777 == 0o600
+    assert ensure_credentials(tmp_path) == stored  # made once
+    s = Settings(_env_file=None, data_dir=tmp_path, database_url=None)
+    assert s.app_database_url == f"postgresql://powercast:{stored.app_password}@127.0.0.1:5433/powercast"
+    assert s.embedded_database_url("postgres", admin=True) == (
+        f"postgresql://postgres:{stored.admin_password}@127.0.0.1:5433/postgres"
+    )
+    assert stored.admin_password != stored.app_password and len(stored.app_password) >= 32

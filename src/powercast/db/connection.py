@@ -36,8 +36,9 @@ def connect(url: str, *, connect_timeout: int = 5, **kwargs):
         ) from exc
 
 
-def ensure_database(admin_url: str, database: str) -> bool:
-    """Create `database` on the server behind `admin_url` if it is missing; True when it was created."""
+def ensure_database(admin_url: str, database: str, owner: str | None = None) -> bool:
+    """Create `database` on the server behind `admin_url` if it is missing (owned by `owner`, else by the role
+    `admin_url` logs in as); True when it was created."""
     conn = connect(admin_url)
     conn.autocommit = True
     try:
@@ -45,7 +46,10 @@ def ensure_database(admin_url: str, database: str) -> bool:
             cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
             if cur.fetchone():
                 return False
-            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+            create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database))
+            if owner:
+                create = sql.SQL("{} OWNER {}").format(create, sql.Identifier(owner))
+            cur.execute(create)
             return True
     finally:
         conn.close()

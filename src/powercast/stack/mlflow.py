@@ -77,7 +77,10 @@ class MlflowServer:
             log_file=log_dir(s) / "mlflow.log",
             url=s.tracking_uri,
             health=lambda: server_answers(s.tracking_uri),
-            environment=lambda: {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},  # its job runner costs 1.6 GB
+            environment=lambda: {
+                "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",  # its job runner costs 1.6 GB
+                "MLFLOW_BACKEND_STORE_URI": backend_store_uri(s),  # not in argv: it holds the database password
+            },
             ports=(Port(MLFLOW_HOST, s.mlflow_port, "POWERCAST_MLFLOW_PORT"),),
             prepare=self._prepare,
             external=s.mlflow_tracking_uri,
@@ -96,8 +99,6 @@ class MlflowServer:
         return [
             _mlflow_executable(),
             "server",
-            "--backend-store-uri",
-            backend_store_uri(self.settings),
             "--artifacts-destination",
             str(self.paths.artifacts),
             "--host",

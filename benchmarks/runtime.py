@@ -8,8 +8,9 @@ backfill and first training). Then, side by side in one run:
   - `up` while everything runs (nothing to start),
   - `down` (data kept) and `up` again: every process starts, only the gap is backfilled, no training when a
     champion exists: the "second up" of the README,
-and the resident memory (RSS) of each service: its process and all its descendants, PostgreSQL's postmaster and
-its backends included. `--keep` leaves the stack running at the end (default: `down`).
+and the memory of each service (PSS and RSS): its process and all its descendants, PostgreSQL's postmaster and
+its backends included, each process counted once (the supervisor's share leaves out the services it runs).
+`--keep` leaves the stack running at the end (default: `down`).
 
 Target (issue 14): a second `up` under a minute; the whole stack under 4 GB.
 """
@@ -38,19 +39,25 @@ def powercast(*args: str) -> float:
     return time.perf_counter() - start
 
 
-def tree_rss_mb(pid: int) -> float:
+def process_tree(pid: int) -> list[psutil.Process]:
     try:
         root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
+        return [root, *root.children(recursive=True)]
     except psutil.NoSuchProcess:
-        return 0.0
-    total = 0
+        return []
+
+
+def memory_mb(procs: list[psutil.Process]) -> tuple[float, float]:
+    """(RSS, PSS) of the processes in MB. RSS counts a page shared by several processes (forked workers, shared
+    libraries) in each of them; PSS splits it among them, so PSS adds up across processes to what they take."""
+    rss = pss = 0
     for proc in procs:
         try:
-            total += proc.memory_info().rss
-        except psutil.NoSuchProcess:
+            info = proc.memory_full_info()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
-    return total / 2**20
+        rss, pss = rss + info.rss, pss + info.pss
+    return rss / 2**20, pss / 2**20
 
 
 def postmaster_pid(settings: Settings) -> int | None:
@@ -60,16 +67,20 @@ def postmaster_pid(settings: Settings) -> int | None:
         return None
 
 
-def memory(settings: Settings) -> dict[str, float]:
-    shares = {}
+def memory(settings: Settings) -> dict[str, tuple[float, float]]:
+    """(RSS, PSS) per service, each process counted once: the supervisor's share leaves out the services it runs."""
+    trees = {}
     pg = postmaster_pid(settings)
     if pg is not None:
-        shares["postgres"] = tree_rss_mb(pg)
+        trees["postgres"] = process_tree(pg)
     for service in all_services(settings):
         record = service.running()
         if record is not None:
-            shares[service.name] = tree_rss_mb(record.pid)
-    return shares
+            trees[service.name] = process_tree(record.pid)
+    claimed = {proc.pid for name, procs in trees.items() if name != "supervisor" for proc in procs}
+    if "supervisor" in trees:
+        trees["supervisor"] = [proc for proc in trees["supervisor"] if proc.pid not in claimed]
+    return {name: memory_mb(procs) for name, procs in trees.items()}
 
 
 def main() -> None:
@@ -91,10 +102,12 @@ def main() -> None:
     print(f"second up after down (data kept):       {second:.1f} s  ({second / running:.1f} x the no-op up)")
     time.sleep(20)  # let the services settle after their start
     shares = memory(settings)
-    total = sum(shares.values())
-    print(f"\nresident memory, {total:.0f} MB in all (target under 4096 MB):")
-    for name, mb in sorted(shares.items(), key=lambda item: -item[1]):
-        print(f"  {name:<11} {mb:7.0f} MB  {100 * mb / total:5.1f} %")
+    rss_total, pss_total = (sum(share[i] for share in shares.values()) for i in (0, 1))
+    print(f"\nmemory of the whole stack: PSS {pss_total:.0f} MB (target under 4096 MB), RSS {rss_total:.0f} MB")
+    print("  (PSS splits shared pages among the processes sharing them, so it adds up; RSS counts them in each)")
+    print(f"  {'service':<11} {'PSS MB':>8} {'share':>7} {'RSS MB':>8}")
+    for name, (rss, pss) in sorted(shares.items(), key=lambda item: -item[1][1]):
+        print(f"  {name:<11} {pss:8.0f} {100 * pss / pss_total:6.1f}% {rss:8.0f}")
     if not args.keep:
         powercast("down")
 

@@ -130,7 +130,7 @@ def report_dataset(name: str, frame: pd.DataFrame, report, wall: float) -> list[
         }
         row["targets_met"] = row["worst_step"] <= STEP_TARGET and row["step_15"] <= LAST_STEP_TARGET
         rows.append(row)
-    with pd.option_context("display.width", 250, "display.float_format", "{:.3f}".format):
+    with pd.option_context("display.width", 250, "display.max_columns", 40, "display.float_format", "{:.3f}".format):
         print(pd.DataFrame(rows).drop(columns="dataset").set_index("model"))
         coverage = pd.DataFrame({m: report.metrics[m].loc[steps, "coverage"] for m in table.index}).T
         print("10-90 % coverage per step:")
@@ -156,7 +156,7 @@ def main() -> None:
         frame, report = backtest(path, args.windows, args.models.split(","), args.lstm_epochs)
         summary += report_dataset(name, frame, report, time.perf_counter() - started)
     print(f"\n== summary (targets: every step <= {STEP_TARGET}, step 15 <= {LAST_STEP_TARGET} of persistence)")
-    with pd.option_context("display.width", 250, "display.float_format", "{:.3f}".format):
+    with pd.option_context("display.width", 250, "display.max_columns", 40, "display.float_format", "{:.3f}".format):
         print(pd.DataFrame(summary).set_index(["dataset", "model"]))
 
 

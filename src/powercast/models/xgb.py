@@ -150,7 +150,12 @@ class XGBoostForecaster(Forecaster):
 
     def predict_machine(self, minutes: MachineMinutes) -> tuple[pd.Timestamp, np.ndarray]:
         """`predict` of one machine's minute frame at its default issue time, on arrays instead of frames (the
-        same inputs, bit for bit): the issue time and the forecast [horizon, 3] in W (lo, median, hi)."""
+        same inputs, bit for bit): the issue time and the forecast [horizon, 3] in W (lo, median, hi).
+
+        Both paths share the step matrix, the booster and the calibration; only the inputs are built twice. `predict`
+        is not a loop over this one because the frame path builds a whole fleet's inputs in one vectorised pass:
+        measured with `benchmarks/serving.py`, this path takes 1.9 ms for one machine against 8.0 ms for `predict`,
+        but `predict` scores 100 machines in 0.04 s where 100 calls here would take about 0.19 s."""
         if not hasattr(self, "booster_"):
             raise PowercastError(f"{self.name} is not fitted", "call fit(frame) first")
         scale = self.scales_.get(minutes.machine_id)

@@ -37,6 +37,11 @@ def load_credentials(data_dir: Path) -> PostgresCredentials | None:
         text = path.read_text()
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise PowercastError(
+            f"cannot read {path} ({exc.strerror})",
+            "run powercast as the user that owns the data directory, or set POWERCAST_DATA_DIR to your own",
+        ) from exc
     try:
         return PostgresCredentials(**json.loads(text))
     except (ValueError, TypeError) as exc:

@@ -84,3 +84,12 @@ def test_embedded_urls_carry_the_stored_passwords(tmp_path):
         f"postgresql://postgres:{stored.admin_password}@127.0.0.1:5433/postgres"
     )
     assert stored.admin_password != stored.app_password and len(stored.app_password) >= 32
+
+
+def test_an_unreadable_credentials_file_is_a_clear_error(tmp_path):
+    from powercast.credentials import credentials_file, load_credentials
+    from powercast.errors import PowercastError
+
+    credentials_file(tmp_path).mkdir()  # reading it fails with an OSError other than "not found", as root too
+    with pytest.raises(PowercastError, match="cannot read .*postgres-credentials.json"):
+        load_credentials(tmp_path)

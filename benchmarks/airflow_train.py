@@ -24,8 +24,7 @@ import sys
 import time
 import urllib.request
 
-import psutil
-
+from benchmarks.runtime import memory_mb, process_tree
 from powercast.config import Settings
 from powercast.stack.airflow import ADMIN, Airflow
 
@@ -74,20 +73,6 @@ def powercast(*args: str) -> list[str]:
     return [sys.executable, "-m", "powercast", *args]
 
 
-def tree_memory_mb(pid: int) -> tuple[int, float, float]:
-    """(processes, RSS MB, PSS MB) of `pid` and all its descendants."""
-    root = psutil.Process(pid)
-    procs = [root, *root.children(recursive=True)]
-    rss = pss = 0
-    for proc in procs:
-        try:
-            info = proc.memory_full_info()
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-        rss, pss = rss + info.rss, pss + info.pss
-    return len(procs), rss / 2**20, pss / 2**20
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--machines", type=int, default=2)
@@ -122,8 +107,9 @@ def main() -> None:
     record = airflow.service().running()
     if record is not None:
         time.sleep(20)  # the DAG runs above are over; Airflow idles
-        count, rss, pss = tree_memory_mb(record.pid)
-        print(f"\nAirflow idle: {count} processes, PSS {pss:.0f} MB, RSS {rss:.0f} MB")
+        procs = process_tree(record.pid)
+        rss, pss = memory_mb(procs)
+        print(f"\nAirflow idle: {len(procs)} processes, PSS {pss:.0f} MB, RSS {rss:.0f} MB")
     if brought_up and not args.keep:
         timed(powercast("down"))
 

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
         description="MLflow tracking server; unset means the local one on mlflow_port.",
     )
     mlflow_port: int = Field(5000, description="Port of the local MLflow server.")
+    mlflow_auth: bool = Field(
+        False,
+        description="Run the local MLflow server with its basic authentication (user admin, password generated "
+        "into <data_dir>/mlflow-credentials.json); powercast's own clients log in with it.",
+    )
     airflow_port: int = Field(8080, description="Port of the local Airflow API server and UI.")
     airflow_dags_folder: Path | None = Field(
         None, description="Folder of the Airflow DAGs; default the repository's dags/ (plugins/ beside it)."

@@ -20,6 +20,7 @@ PREVIOUS_CHAMPION_ALIAS = "previous-champion"
 # Database names on the embedded server: one for the product, one each for MLflow's and Airflow's metadata.
 APP_DATABASE = "powercast"
 MLFLOW_DATABASE = "mlflow"
+MLFLOW_AUTH_DATABASE = "mlflow_auth"  # users and permissions of MLflow's basic-auth app
 AIRFLOW_DATABASE = "airflow"
 
 # Features

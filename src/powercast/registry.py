@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
 import urllib.error
 import urllib.request
@@ -51,9 +52,28 @@ def connect(settings: Settings):
             f"the MLflow server at {uri} does not answer",
             "start it with `powercast mlflow start` or set MLFLOW_TRACKING_URI",
         )
+    log_in(settings)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def log_in(settings: Settings) -> None:
+    """With POWERCAST_MLFLOW_AUTH on, hand the local server's admin login to MLflow's client, which reads it from
+    MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD only; a login already set there is kept."""
+    from powercast.credentials import load_mlflow_credentials, mlflow_credentials_file
+
+    if not settings.mlflow_auth or os.environ.get("MLFLOW_TRACKING_USERNAME"):
+        return
+    login = load_mlflow_credentials(settings.resolved_data_dir)
+    if login is None:
+        raise PowercastError(
+            f"POWERCAST_MLFLOW_AUTH is on but {mlflow_credentials_file(settings.resolved_data_dir)} does not exist",
+            "start the local server once with it on (powercast mlflow start), or set MLFLOW_TRACKING_USERNAME and "
+            "MLFLOW_TRACKING_PASSWORD",
+        )
+    os.environ["MLFLOW_TRACKING_USERNAME"] = login.username
+    os.environ["MLFLOW_TRACKING_PASSWORD"] = login.password
 
 
 def version_by_alias(client, alias: str) -> VersionRef | None:

@@ -35,6 +35,7 @@ def dash_environment(s: Settings, repo: Path = REPO, base: dict[str, str] | None
             "DATABASE_URL": s.app_database_url,
             "MLFLOW_TRACKING_URI": s.tracking_uri,
             "POWERCAST_DATA_DIR": str(s.resolved_data_dir),
+            "POWERCAST_MLFLOW_AUTH": str(s.mlflow_auth).lower(),
             "POWERCAST_DASH_PORT": str(s.dash_port),
             "POWERCAST_AIRFLOW_URL": s.airflow_base_url,
             "POWERCAST_AIRFLOW_USERNAME": s.airflow_username,

@@ -128,7 +128,7 @@ def _print_urls(s: Settings, url: str, infra_only: bool) -> None:
     typer.echo("")
     typer.echo(f"postgres     {redact(url)}")
     typer.echo(f"kafka        {s.bootstrap_servers}")
-    typer.echo(f"mlflow       {s.tracking_uri}")
+    typer.echo(f"mlflow       {s.tracking_uri}{_mlflow_login(s)}")
     if not infra_only:
         airflow = Airflow(s)
         typer.echo(f"airflow      {airflow.url}  (login {ADMIN} / {airflow.admin_password()})")
@@ -137,6 +137,13 @@ def _print_urls(s: Settings, url: str, infra_only: bool) -> None:
         typer.echo(f"metrics      http://127.0.0.1:{s.ingest_metrics_port}/metrics")
         typer.echo(f"logs         {s.resolved_data_dir / 'logs'}")
         typer.echo("status       powercast status")
+
+
+def _mlflow_login(s: Settings) -> str:
+    from powercast.credentials import load_mlflow_credentials
+
+    login = load_mlflow_credentials(s.resolved_data_dir) if s.mlflow_auth and not s.mlflow_tracking_uri else None
+    return f"  (login {login.username} / {login.password})" if login else ""
 
 
 def down(

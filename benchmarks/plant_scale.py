@@ -18,11 +18,8 @@ rate of the fill.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 import pandas as pd
 from tqdm import tqdm
@@ -33,18 +30,6 @@ from powercast.db.migrate import migrate
 TYPES = ("cnc_mill", "hydraulic_press", "air_compressor", "injection_molder")
 SENSORS_SQL = """(VALUES ('power', 'W', 20000.0), ('temperature', '°C', 40.0), ('vibration', 'm/s²', 2.0),
                           ('pressure', 'bar', 50.0)) AS s(sensor, unit, level)"""
-
-
-def scratch_server() -> tuple[str, object, Path]:
-    from powercast.config import Settings
-    from powercast.stack.postgres import EmbeddedPostgres
-    from powercast.stack.process import free_port
-
-    data_dir = Path(tempfile.mkdtemp(prefix="powercast-plant-"))
-    data_dir.chmod(0o755)
-    settings = Settings(_env_file=None, data_dir=data_dir, postgres_port=free_port(), database_url=None)
-    server = EmbeddedPostgres(settings)
-    return server.start(), server, data_dir
 
 
 def fill(conn, machines: int, hours: int, end: pd.Timestamp) -> float:
@@ -112,60 +97,60 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--database-url", help="a migrated powercast database (default: a scratch embedded server)")
     args = parser.parse_args()
+    if args.database_url:
+        bench(args.database_url, args)
+        return
+    from benchmarks.scratch import scratch_postgres
 
+    with scratch_postgres("powercast-plant-") as url:  # about 7 GB for the defaults, removed at the end
+        bench(url, args)
+
+
+def bench(url: str, args) -> None:
     from dash_app.data.fleet import PAGE_SIZE, fleet_view, load_forecasts, load_latest, load_recent_power
     from dash_app.data.machine import load_machine
 
-    server = scratch = None
-    url = args.database_url
-    if url is None:
-        url, server, scratch = scratch_server()
-    try:
-        migrate(url)
-        conn = connect(url)
-        end = pd.Timestamp.now(tz="UTC").floor("min")
-        fill(conn, args.machines, args.hours, end)
-        with conn.cursor() as cur:
-            cur.execute("SELECT count(*), pg_size_pretty(pg_total_relation_size('readings')) FROM readings")
-            count, _ = cur.fetchone()
-            cur.execute(
-                "SELECT pg_size_pretty(sum(pg_total_relation_size(c.oid))) FROM pg_inherits i "
-                "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'readings'::regclass"
-            )
-            size = cur.fetchone()[0]
-        conn.rollback()
-        print(f"readings: {count:,} rows, {size} on disk (partitions and their indexes)")
-        now = end.to_pydatetime()
-        machine = f"P-{args.machines // 2:04d}"
-        page = sorted(f"P-{i:04d}" for i in range(1, args.machines + 1))[:PAGE_SIZE]
-
-        def fleet_queries():
-            load_latest(conn)
-            load_forecasts(conn, page)
-            load_recent_power(conn, page, now)
-
-        results = {
-            "one machine's last 6 hours (Machine page, load_machine)": timed(
-                lambda: load_machine(conn, machine, now, hours=6), args.runs
-            ),
-            "the Fleet page's queries (latest, forecasts, sparklines)": timed(fleet_queries, args.runs),
-            "  latest reading of every machine and sensor": timed(lambda: load_latest(conn), args.runs),
-            f"  the page's forecasts ({len(page)} machines)": timed(lambda: load_forecasts(conn, page), args.runs),
-            "  the page's last 30 minutes of power": timed(lambda: load_recent_power(conn, page, now), args.runs),
-        }
-        median, slowest = timed(lambda: fleet_view(conn, now), args.runs)
-        print(
-            f"{'the whole Fleet refresh (fleet_view: queries, states, SVGs)':60s} median {median:7.1f} ms   "
-            f"slowest {slowest:7.1f} ms"
+    migrate(url)
+    conn = connect(url)
+    end = pd.Timestamp.now(tz="UTC").floor("min")
+    fill(conn, args.machines, args.hours, end)
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*), pg_size_pretty(pg_total_relation_size('readings')) FROM readings")
+        count, _ = cur.fetchone()
+        cur.execute(
+            "SELECT pg_size_pretty(sum(pg_total_relation_size(c.oid))) FROM pg_inherits i "
+            "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'readings'::regclass"
         )
-        for name, (median, slowest) in results.items():
-            verdict = "met" if slowest < 50 else "missed"
-            print(f"{name:60s} median {median:7.1f} ms   slowest {slowest:7.1f} ms   (target < 50 ms: {verdict})")
-        conn.close()
-    finally:
-        if server is not None:
-            server.stop()
-            shutil.rmtree(scratch, ignore_errors=True)  # about 7 GB for the defaults
+        size = cur.fetchone()[0]
+    conn.rollback()
+    print(f"readings: {count:,} rows, {size} on disk (partitions and their indexes)")
+    now = end.to_pydatetime()
+    machine = f"P-{args.machines // 2:04d}"
+    page = sorted(f"P-{i:04d}" for i in range(1, args.machines + 1))[:PAGE_SIZE]
+
+    def fleet_queries():
+        load_latest(conn)
+        load_forecasts(conn, page)
+        load_recent_power(conn, page, now)
+
+    results = {
+        "one machine's last 6 hours (Machine page, load_machine)": timed(
+            lambda: load_machine(conn, machine, now, hours=6), args.runs
+        ),
+        "the Fleet page's queries (latest, forecasts, sparklines)": timed(fleet_queries, args.runs),
+        "  latest reading of every machine and sensor": timed(lambda: load_latest(conn), args.runs),
+        f"  the page's forecasts ({len(page)} machines)": timed(lambda: load_forecasts(conn, page), args.runs),
+        "  the page's last 30 minutes of power": timed(lambda: load_recent_power(conn, page, now), args.runs),
+    }
+    median, slowest = timed(lambda: fleet_view(conn, now), args.runs)
+    print(
+        f"{'the whole Fleet refresh (fleet_view: queries, states, SVGs)':60s} median {median:7.1f} ms   "
+        f"slowest {slowest:7.1f} ms"
+    )
+    for name, (median, slowest) in results.items():
+        verdict = "met" if slowest < 50 else "missed"
+        print(f"{name:60s} median {median:7.1f} ms   slowest {slowest:7.1f} ms   (target < 50 ms: {verdict})")
+    conn.close()
 
 
 if __name__ == "__main__":

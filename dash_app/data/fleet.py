@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from powercast.names import FORECASTS_TABLE, MACHINES_TABLE, READINGS_TABLE
+from powercast.names import FORECASTS_TABLE, LATEST_READINGS_TABLE, MACHINES_TABLE, READINGS_TABLE
 
 SENSORS = ("power", "temperature", "vibration", "pressure")
 UNITS = {"power": "W", "temperature": "°C", "vibration": "m/s²", "pressure": "bar"}
@@ -78,13 +78,10 @@ def _duration(delta: timedelta) -> str:
 
 # -- queries ---------------------------------------------------------------------------------------------------
 LATEST_SQL = f"""
-SELECT m.machine_id, m.machine_type, m.rated_power_w, s.sensor, r.ts, r.value
+SELECT m.machine_id, m.machine_type, m.rated_power_w, s.sensor, l.ts, l.value
 FROM {MACHINES_TABLE} m
 CROSS JOIN unnest(%(sensors)s::text[]) AS s(sensor)
-LEFT JOIN LATERAL (
-    SELECT ts, value FROM {READINGS_TABLE}
-    WHERE machine_id = m.machine_id AND sensor = s.sensor ORDER BY ts DESC LIMIT 1
-) r ON true
+LEFT JOIN {LATEST_READINGS_TABLE} l ON l.machine_id = m.machine_id AND l.sensor = s.sensor
 ORDER BY m.machine_id
 """
 

@@ -9,6 +9,7 @@ INGESTOR_GROUP = "powercast-ingestor"
 
 MACHINES_TABLE = "machines"
 READINGS_TABLE = "readings"
+LATEST_READINGS_TABLE = "latest_readings"  # newest reading per machine and sensor, kept by triggers on readings
 DEAD_LETTERS_TABLE = "dead_letters"
 MIGRATIONS_TABLE = "schema_migrations"
 

@@ -7,16 +7,27 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from powercast.names import MACHINES_TABLE, READINGS_TABLE
+from powercast.names import LATEST_READINGS_TABLE, MACHINES_TABLE, READINGS_TABLE
 
 
 def active_machines(conn, since: pd.Timestamp, until: pd.Timestamp) -> list[str]:
-    """Machines with at least one power reading in [since, until)."""
+    """Machines with at least one power reading in [since, until).
+
+    Read from `latest_readings`: a machine whose newest power reading is in the window is active; one whose newest
+    is at or after `until` (a round for a past minute) is checked in `readings`; one whose newest is before `since`
+    is not. For 1,000 machines that is 4,000 small rows instead of every power reading of the last 10 minutes."""
     with conn.cursor() as cur:
         cur.execute(
-            f"SELECT DISTINCT machine_id FROM {READINGS_TABLE} "  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
-            "WHERE sensor = 'power' AND ts >= %s AND ts < %s ORDER BY machine_id",
-            (since, until),
+            f"""SELECT machine_id FROM {LATEST_READINGS_TABLE}
+                WHERE sensor = 'power' AND ts >= %(since)s AND ts < %(until)s
+                UNION
+                SELECT l.machine_id FROM {LATEST_READINGS_TABLE} l
+                WHERE l.sensor = 'power' AND l.ts >= %(until)s AND EXISTS (
+                    SELECT 1 FROM {READINGS_TABLE} r
+                    WHERE r.machine_id = l.machine_id AND r.sensor = 'power' AND r.ts >= %(since)s AND r.ts < %(until)s
+                )
+                ORDER BY 1""",  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
+            {"since": since, "until": until},
         )
         return [row[0] for row in cur.fetchall()]
 

@@ -27,6 +27,7 @@ class FleetRun:
     skipped: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     error: str | None = None
+    stages: dict[str, float] = field(default_factory=dict)  # seconds of each stage: read, score, write
 
 
 def score_fleet(conn, holder: ChampionHolder, issue_ts: pd.Timestamp) -> FleetRun:
@@ -41,9 +42,13 @@ def score_fleet(conn, holder: ChampionHolder, issue_ts: pd.Timestamp) -> FleetRu
     if not machines:
         return FleetRun(issue_ts, loaded.version, 0, 0, seconds=time.perf_counter() - started)
     since = issue_ts - pd.Timedelta(minutes=loaded.model.min_history + 2)
+    began = time.perf_counter()
     readings = recent_readings(conn, since, issue_ts, machines)
+    read = time.perf_counter()
     result = loaded.model.score(readings, skip_insufficient=True)
+    scored = time.perf_counter()
     written = write_forecasts(conn, result.forecast, loaded.name, loaded.version)
+    stages = {"read": read - began, "score": scored - read, "write": time.perf_counter() - scored}
     if result.skipped:
         log.info("skipped %d machine(s) short of history: %s", len(result.skipped), ", ".join(result.skipped))
     return FleetRun(
@@ -53,6 +58,7 @@ def score_fleet(conn, holder: ChampionHolder, issue_ts: pd.Timestamp) -> FleetRu
         written,
         result.skipped,
         time.perf_counter() - started,
+        stages=stages,
     )
 
 
@@ -90,12 +96,13 @@ class FleetScheduler:
             while self._sleep_to_next_minute():
                 run = self.run_once()
                 log.info(
-                    "fleet forecast %s: %d machines, %d rows, model %s, %.2f s%s",
+                    "fleet forecast %s: %d machines, %d rows, model %s, %.2f s%s%s",
                     run.issue_ts,
                     run.machines,
                     run.forecast_rows,
                     run.model_version,
                     run.seconds,
+                    "".join(f", {name} {seconds:.2f} s" for name, seconds in run.stages.items()),
                     f" ({run.error})" if run.error else "",
                 )
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import logging
 
 import pandas as pd
 import psycopg2
-from psycopg2.extras import execute_values
 
 from powercast.db.connection import connect
 from powercast.errors import PowercastError
@@ -17,40 +17,38 @@ log = logging.getLogger(__name__)
 READ_TIMEOUT_S = 3
 
 
+_STAGE_TABLE = "forecasts_stage"
+_STAGE_COLUMNS = "machine_id, issue_ts, step, ts, yhat, yhat_lo, yhat_hi"
+_CREATE_STAGE = f"""CREATE TEMP TABLE IF NOT EXISTS {_STAGE_TABLE} (
+    machine_id text, issue_ts timestamptz, step smallint, ts timestamptz, yhat double precision,
+    yhat_lo double precision, yhat_hi double precision
+) ON COMMIT DELETE ROWS"""
+_UPSERT = f"""
+INSERT INTO {FORECASTS_TABLE} ({_STAGE_COLUMNS}, model_name, model_version)
+SELECT {_STAGE_COLUMNS}, %s, %s FROM {_STAGE_TABLE}
+ON CONFLICT (machine_id, issue_ts, step) DO UPDATE SET
+    ts = EXCLUDED.ts, yhat = EXCLUDED.yhat, yhat_lo = EXCLUDED.yhat_lo, yhat_hi = EXCLUDED.yhat_hi,
+    model_name = EXCLUDED.model_name, model_version = EXCLUDED.model_version, created_at = now()
+"""  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
+
+
 def write_forecasts(conn, forecast: pd.DataFrame, model_name: str, model_version: str) -> int:
-    """Upsert a forecast frame (one row per machine, issue minute, step); returns the rows written."""
+    """Upsert a forecast frame (one row per machine, issue minute, step); returns the rows written.
+
+    The rows go through `COPY` into a temporary table and one upsert from there: 15,000 rows (a round of 1,000
+    machines) in a fraction of the time of `INSERT ... VALUES` pages (`benchmarks/serving.py --fleet`)."""
     if forecast.empty:
         return 0
-    rows = [
-        (
-            r.machine_id,
-            r.issue_ts.to_pydatetime(),
-            int(r.step),
-            r.ts.to_pydatetime(),
-            float(r.yhat),
-            _opt(r.yhat_lo),
-            _opt(r.yhat_hi),
-            model_name,
-            str(model_version),
-        )
-        for r in forecast.itertuples(index=False)
-    ]
+    columns = [c.strip() for c in _STAGE_COLUMNS.split(",")]
+    rows = forecast[columns].astype({"step": "int16"})
+    text = rows.to_csv(index=False, header=False)  # floats as repr: exact; NaN as empty: NULL
     with conn.cursor() as cur:
-        execute_values(
-            cur,
-            f"""
-            INSERT INTO {FORECASTS_TABLE}
-                (machine_id, issue_ts, step, ts, yhat, yhat_lo, yhat_hi, model_name, model_version)
-            VALUES %s
-            ON CONFLICT (machine_id, issue_ts, step) DO UPDATE SET
-                ts = EXCLUDED.ts, yhat = EXCLUDED.yhat, yhat_lo = EXCLUDED.yhat_lo, yhat_hi = EXCLUDED.yhat_hi,
-                model_name = EXCLUDED.model_name, model_version = EXCLUDED.model_version, created_at = now()
-        """,  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
-            rows,
-            page_size=1000,
-        )
+        cur.execute(_CREATE_STAGE)
+        cur.copy_expert(f"COPY {_STAGE_TABLE} ({_STAGE_COLUMNS}) FROM STDIN WITH (FORMAT csv)", io.StringIO(text))
+        cur.execute(_UPSERT, (model_name, str(model_version)))
+        written = cur.rowcount
     conn.commit()
-    return len(rows)
+    return written
 
 
 def latest_forecast(conn, machine_id: str) -> pd.DataFrame:
@@ -86,7 +84,3 @@ def stored_forecast(database_url: str, machine_id: str) -> pd.DataFrame:
         raise Unavailable("reading the stored forecast failed", "try again shortly") from None
     finally:
         conn.close()
-
-
-def _opt(value) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)

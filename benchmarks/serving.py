@@ -227,8 +227,8 @@ def database_round(url: str, model, fleet: pd.DataFrame, end: pd.Timestamp, bare
     for stage in runs[-1].stages:
         median = statistics.median(r.stages[stage] for r in runs)
         print(f"    {stage:41s} median {median:6.2f} s")
-    other = seconds - sum(statistics.median(r.stages[s] for r in runs) for s in runs[-1].stages)
-    print(f"    {'active machines, model lookup':41s} about  {other:6.2f} s")
+    other = statistics.median(r.seconds - sum(r.stages.values()) for r in runs)
+    print(f"    {'active machines, model lookup':41s} median {other:6.2f} s")
     print(f"  ratio round / bare predict: {seconds / bare_s:.1f}x")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from powercast.names import LATEST_READINGS_TABLE, MACHINES_TABLE, READINGS_TABLE
@@ -58,9 +59,13 @@ def recent_readings(
     frame = _parse_csv(buffer.getvalue())
     frame["ts"] = pd.to_datetime(frame["ts"], unit="us", utc=True)
     frame = frame.sort_values(["machine_id", "ts", "sensor"], kind="stable", ignore_index=True)
-    known = frame["machine_id"].map(attributes)
-    frame["machine_type"] = known.map(lambda a: a[0] if isinstance(a, tuple) else None)
-    frame["rated_power_w"] = known.map(lambda a: a[1] if isinstance(a, tuple) else None).astype(float)
+    # Per machine, then spread by each row's machine code: 1,000 lookups instead of 1.68M.
+    codes, machines = pd.factorize(frame["machine_id"])
+    found = [attributes.get(machine, (None, None)) for machine in machines]
+    kinds = np.array([kind for kind, _ in found] + [None], dtype=object)
+    rated = np.array([np.nan if r is None else float(r) for _, r in found] + [np.nan], dtype=float)
+    frame["machine_type"] = kinds[codes]  # code -1 (none: no rows) reads the trailing missing value
+    frame["rated_power_w"] = rated[codes]
     if frame["machine_type"].isna().all():
         frame = frame.drop(columns=["machine_type"])
     if frame["rated_power_w"].isna().all():

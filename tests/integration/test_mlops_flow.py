@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from powercast import registry
 from powercast.db.connection import connect
 from powercast.names import CHALLENGER_ALIAS, CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS
+from powercast.scoring.minute_cache import MinuteCache
 from powercast.serving.app import create_app
 from powercast.serving.champion import registry_holder
 from powercast.serving.fleet import score_fleet
@@ -165,6 +166,11 @@ def test_train_promote_rollback_and_serve(mlflow, history):
             assert run.machines >= MACHINES and run.forecast_rows >= MACHINES * 15
             stored = latest_forecast(conn, "FLOW-001")
             assert len(stored) == 15 and set(stored["model_version"]) == {first.version}
+            # the scheduler's round, from the minutes its cache keeps, writes the very same forecasts
+            issued = _issued(conn, issue)
+            cached = score_fleet(conn, holder, issue, MinuteCache())
+            assert (cached.machines, cached.forecast_rows) == (run.machines, run.forecast_rows)
+            pd.testing.assert_frame_equal(_issued(conn, issue), issued, check_exact=True)
             champion_periods = promotion_log.champion_history(conn)
             assert list(champion_periods["version"][-3:]) == [first.version, second.version, first.version]
         finally:
@@ -172,6 +178,19 @@ def test_train_promote_rollback_and_serve(mlflow, history):
         served = client.get("/forecasts/FLOW-001").json()
         assert served["model_version"] == first.version and len(served["points"]) == 15
         assert client.get("/forecasts/NOPE").status_code == 404
+
+
+def _issued(conn, issue_ts: pd.Timestamp) -> pd.DataFrame:
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT machine_id, step, ts, yhat, yhat_lo, yhat_hi, model_version FROM forecasts "
+            "WHERE issue_ts = %s ORDER BY machine_id, step",
+            (issue_ts.floor("min"),),
+        )
+        rows = cur.fetchall()
+    conn.rollback()
+    assert rows
+    return pd.DataFrame(rows, columns=["machine_id", "step", "ts", "yhat", "yhat_lo", "yhat_hi", "model_version"])
 
 
 def _request_body(frame: pd.DataFrame, minutes: int = 70) -> dict:

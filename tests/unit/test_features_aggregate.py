@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 
 from powercast.errors import PowercastError
-from powercast.features.aggregate import minute_frame_from_readings
+from powercast.features.aggregate import (
+    GROUP_COLUMNS,
+    minute_frame_from_groups,
+    minute_frame_from_readings,
+    reading_groups,
+)
 
 T0 = pd.Timestamp("2026-03-02 08:00", tz="UTC")
 
@@ -135,3 +140,34 @@ def test_the_hold_also_applies_to_a_frame_without_readings():
     raw = held.copy()
     raw.loc[raw["power_count"] == 0, ["power", "power_min", "power_max", "power_last"]] = np.nan
     pd.testing.assert_frame_equal(hold_coarse_sensors(raw), held)
+
+
+def test_groups_spliced_from_two_reads_give_the_frame_of_all_readings():
+    """reading_groups of two reads, concatenated in any order, build the same minute frame as all readings at
+    once: gaps, a coarse meter held across the split, a machine only in the second read, attributes."""
+    rng = np.random.default_rng(5)
+    readings = pd.concat(
+        [
+            _long("M-1", "power", range(0, 1800, 10), rng.normal(500, 50, 180)),
+            _long("M-1", "temperature", range(0, 1800, 300), rng.normal(60, 5, 6)),  # a 5-minute meter
+            _long("M-2", "power", [*range(0, 300, 10), *range(900, 1800, 10)], rng.normal(90, 9, 120)),  # a gap
+            _long("M-3", "vibration", range(1200, 1800, 20), rng.normal(2, 0.1, 30)),
+        ],
+        ignore_index=True,
+    )
+    machines = pd.DataFrame({"machine_id": ["M-1", "M-2", "M-3"], "rated_power_w": [1000.0, np.nan, 250.0]})
+    split = T0 + pd.Timedelta(minutes=17)
+    groups = pd.concat(
+        [reading_groups(readings[readings["ts"] >= split]), reading_groups(readings[readings["ts"] < split])]
+    ).sample(frac=1, random_state=3)
+    pd.testing.assert_frame_equal(
+        minute_frame_from_groups(groups, machines),
+        minute_frame_from_readings(readings, machines=machines),
+        check_exact=True,
+    )
+    assert list(reading_groups(readings).columns) == GROUP_COLUMNS
+
+
+def test_no_groups_is_a_clear_error():
+    with pytest.raises(PowercastError, match="no readings"):
+        minute_frame_from_groups(pd.DataFrame(columns=GROUP_COLUMNS))

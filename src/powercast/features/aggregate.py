@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,7 @@ from powercast.stream.events import SENSORS
 log = logging.getLogger(__name__)
 READING_COLUMNS = ["machine_id", "sensor", "ts", "value"]
 _HELD = ("", "_min", "_max", "_last")
+GROUP_COLUMNS = ["machine_id", "sensor", "minute", "mean", "min", "max", "std", "last", "count"]
 MINUTE_NS = MINUTE.value
 
 
@@ -113,6 +115,10 @@ def _bucket_statistics(readings: pd.DataFrame) -> pd.DataFrame:
         _nanoseconds(readings["ts"]),
         readings["value"].to_numpy(float),
     )
+    return _grid_frame(machine_ids, first, lengths, stats)
+
+
+def _grid_frame(machine_ids, first: np.ndarray, lengths: np.ndarray, stats: dict[str, np.ndarray]) -> pd.DataFrame:
     offset = np.r_[0, np.cumsum(lengths)[:-1]]
     grid_minute = np.repeat(first - offset, lengths) + np.arange(int(lengths.sum()))
     columns: dict[str, np.ndarray] = {
@@ -120,6 +126,48 @@ def _bucket_statistics(readings: pd.DataFrame) -> pd.DataFrame:
         "ts": pd.to_datetime(grid_minute * MINUTE_NS, utc=True).astype("datetime64[ns, UTC]"),
     }
     return pd.DataFrame({**columns, **stats})
+
+
+def reading_groups(readings: pd.DataFrame) -> pd.DataFrame:
+    """Long readings -> one row per (machine_id, sensor, minute) that holds readings, with its statistics
+    (`GROUP_COLUMNS`; minute as minutes since the epoch). A group depends on its own minute's readings only, so
+    groups of different reads can be spliced together; `minute_frame_from_groups` turns them into the minute
+    frame `minute_frame_from_readings` gives for the same readings."""
+    readings = clean_readings(readings)
+    machine_codes, machine_ids = pd.factorize(readings["machine_id"], sort=True)
+    sensor_codes, sensor_names = pd.factorize(readings["sensor"], sort=True)
+    groups = group_statistics(
+        machine_codes, sensor_codes, _nanoseconds(readings["ts"]), readings["value"].to_numpy(float)
+    )
+    return pd.DataFrame(
+        {
+            "machine_id": np.asarray(machine_ids, dtype=object)[groups.machine],
+            "sensor": np.asarray(sensor_names, dtype=object)[groups.sensor],
+            "minute": groups.minute,
+            **groups.stats,
+        },
+        columns=GROUP_COLUMNS,
+    )
+
+
+def minute_frame_from_groups(groups: pd.DataFrame, machines: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The minute frame of `reading_groups` output (rows in any order, one per machine, sensor and minute):
+    equal to `minute_frame_from_readings` of the readings the groups were built from."""
+    if groups.empty:
+        raise PowercastError("no readings to aggregate", "supply rows with machine_id, sensor, ts and value")
+    machine_codes, machine_ids = pd.factorize(groups["machine_id"], sort=True)
+    sensor_codes, sensor_names = pd.factorize(groups["sensor"], sort=True)
+    stats = {stat: groups[stat].to_numpy() for stat in GROUP_COLUMNS[3:]}
+    first, lengths, columns = grid_columns(
+        Groups(machine_codes, sensor_codes, groups["minute"].to_numpy(np.int64), stats),
+        len(machine_ids),
+        list(sensor_names),
+    )
+    frame = check_minute_frame(_grid_frame(machine_ids, first, lengths, columns))
+    frame = hold_coarse_sensors(frame)
+    if machines is not None:
+        frame = _with_attributes(frame, machines)
+    return frame
 
 
 def bucket_statistics(
@@ -132,7 +180,25 @@ def bucket_statistics(
 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Readings sorted by (machine code, sensor code, ts) without repeated keys -> each machine's first minute
     (since the epoch) and number of minutes, and every sensor's minute-frame columns over those grids (machine
-    after machine). The grid runs from the machine's first to its last bucket of any sensor.
+    after machine). The grid runs from the machine's first to its last bucket of any sensor."""
+    groups = group_statistics(machine_codes, sensor_codes, ns, values)
+    return grid_columns(groups, machines, sensor_names)
+
+
+@dataclass(frozen=True)
+class Groups:
+    """The statistics of every (machine, sensor, minute) that holds readings: codes and minute since the epoch per
+    group, and `mean`, `min`, `max`, `std`, `last`, `count` arrays over the groups."""
+
+    machine: np.ndarray
+    sensor: np.ndarray
+    minute: np.ndarray
+    stats: dict[str, np.ndarray]
+
+
+def group_statistics(machine_codes: np.ndarray, sensor_codes: np.ndarray, ns: np.ndarray, values: np.ndarray) -> Groups:
+    """Readings sorted by (machine code, sensor code, ts) without repeated keys -> the statistics of each
+    (machine, sensor, minute) group. Each group's values depend on its own readings only.
 
     Mean and std use pandas' own group kernels over the same rows in the same order as a
     `groupby(["machine_id", "sensor", bucket])` would, so the values are bit-identical to it; min, max, last
@@ -146,31 +212,41 @@ def bucket_statistics(
             | (minute[1:] != minute[:-1]),
         ]
     )
+    if not len(values):
+        starts = starts[:0]
     group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(minute)]))
     by_group = pd.Series(values).groupby(group, sort=False)
     stats = {
         "mean": by_group.mean().to_numpy(),
-        "min": np.minimum.reduceat(values, starts),
-        "max": np.maximum.reduceat(values, starts),
+        "min": np.minimum.reduceat(values, starts) if len(starts) else values[:0],
+        "max": np.maximum.reduceat(values, starts) if len(starts) else values[:0],
         "std": by_group.std().to_numpy(),
-        "last": values[np.r_[starts[1:], len(values)] - 1],
+        "last": values[np.r_[starts[1:], len(values)] - 1] if len(starts) else values[:0],
         "count": np.diff(np.r_[starts, len(values)]),
     }
-    group_machine, group_sensor, group_minute = machine_codes[starts], sensor_codes[starts], minute[starts]
+    return Groups(machine_codes[starts], sensor_codes[starts], minute[starts], stats)
+
+
+def grid_columns(
+    groups: Groups, machines: int, sensor_names: list[str]
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Groups (in any order, at most one per machine, sensor and minute) -> each machine's first minute and number
+    of minutes, and every sensor's minute-frame columns over those grids (machine after machine); minutes with no
+    reading of a sensor hold NaN and count 0."""
     first = np.full(machines, np.iinfo(np.int64).max)
     last = np.full(machines, np.iinfo(np.int64).min)
-    np.minimum.at(first, group_machine, group_minute)
-    np.maximum.at(last, group_machine, group_minute)
+    np.minimum.at(first, groups.machine, groups.minute)
+    np.maximum.at(last, groups.machine, groups.minute)
     lengths = last - first + 1
     offset = np.r_[0, np.cumsum(lengths)[:-1]]
-    row = offset[group_machine] + group_minute - first[group_machine]
+    row = offset[groups.machine] + groups.minute - first[groups.machine]
     n = int(lengths.sum())
     columns: dict[str, np.ndarray] = {}
     for sensor in [s for s in SENSOR_ORDER if s in set(sensor_names)]:
-        mine = group_sensor == sensor_names.index(sensor)
+        mine = groups.sensor == sensor_names.index(sensor)
         for column, stat in zip(sensor_columns(sensor), ("mean", *STATS)):
             filled = np.zeros(n, dtype=np.int64) if stat == "count" else np.full(n, np.nan)
-            filled[row[mine]] = stats[stat][mine]
+            filled[row[mine]] = groups.stats[stat][mine]
             columns[column] = filled
     return first, lengths, columns
 

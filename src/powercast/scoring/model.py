@@ -128,11 +128,15 @@ def minute_frame(readings: pd.DataFrame, known: pd.DataFrame | None = None) -> p
     """Long readings -> minute frame, with machine attributes from the readings, else from `known`."""
     from powercast.features.aggregate import minute_frame_from_readings
 
-    sent = machine_attributes(readings)
+    machines = with_known_attributes(machine_attributes(readings), known)
+    return minute_frame_from_readings(readings[READING_COLUMNS], machines=machines)
+
+
+def with_known_attributes(sent: pd.DataFrame | None, known: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Machine attributes as sent (one row per machine), completed by `known` (those seen in training)."""
     if known is not None and sent is not None:
         sent = sent.set_index("machine_id").combine_first(known.set_index("machine_id")).reset_index()
-    machines = sent if sent is not None else known
-    return minute_frame_from_readings(readings[READING_COLUMNS], machines=machines)
+    return sent if sent is not None else known
 
 
 def at_least_zero(watts: np.ndarray) -> np.ndarray:
@@ -183,6 +187,10 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
     def score(self, readings: pd.DataFrame, *, skip_insufficient: bool = False) -> ScoringResult:
         """Forecast every machine in `readings`; machines short of history raise, or are skipped and named."""
         frame = minute_frame(normalize_readings(readings), self.machines)
+        return self.score_minutes(frame, skip_insufficient=skip_insufficient)
+
+    def score_minutes(self, frame: pd.DataFrame, *, skip_insufficient: bool = False) -> ScoringResult:
+        """`score` of the readings' minute frame (`minute_frame` of them, with this model's known attributes)."""
         shortfalls = history_shortfalls(frame, self.min_history)
         if shortfalls and not skip_insufficient:
             raise InsufficientHistory(shortfalls)

@@ -11,6 +11,11 @@ import pandas as pd
 from powercast.names import LATEST_READINGS_TABLE, MACHINES_TABLE, READINGS_TABLE
 
 
+def ts_microseconds(column: str = "ts") -> str:
+    """SQL for a timestamptz column as integer microseconds since the epoch (exact: PostgreSQL keeps microseconds)."""
+    return f"(extract(epoch FROM {column}) * 1000000)::int8"
+
+
 def active_machines(conn, since: pd.Timestamp, until: pd.Timestamp) -> list[str]:
     """Machines with at least one power reading in [since, until).
 
@@ -47,17 +52,13 @@ def recent_readings(
         where += " AND machine_id = ANY(%s)"
         args.append(list(machines))
     with conn.cursor() as cur:
-        query = cur.mogrify(
-            "COPY (SELECT machine_id, sensor, (extract(epoch FROM ts) * 1000000)::int8, value "  # noqa: S608 - identifiers are code constants (powercast.names); values are bound by mogrify
-            f"FROM {READINGS_TABLE} WHERE {where}) TO STDOUT WITH (FORMAT csv)",
+        frame = copy_readings(
+            cur,
+            f"SELECT machine_id, sensor, {ts_microseconds()}, value FROM {READINGS_TABLE} WHERE {where}",  # noqa: S608 - identifiers are code constants (powercast.names); values are bound by mogrify
             args,
-        ).decode()
-        buffer = io.BytesIO()
-        cur.copy_expert(query, buffer)
+        )
         cur.execute(f"SELECT machine_id, machine_type, rated_power_w FROM {MACHINES_TABLE}")  # noqa: S608 - identifiers are code constants
         attributes = {machine: (kind, rated) for machine, kind, rated in cur.fetchall()}
-    frame = _parse_csv(buffer.getvalue())
-    frame["ts"] = pd.to_datetime(frame["ts"], unit="us", utc=True)
     frame = frame.sort_values(["machine_id", "ts", "sensor"], kind="stable", ignore_index=True)
     # Per machine, then spread by each row's machine code: 1,000 lookups instead of 1.68M.
     codes, machines = pd.factorize(frame["machine_id"])
@@ -70,6 +71,18 @@ def recent_readings(
         frame = frame.drop(columns=["machine_type"])
     if frame["rated_power_w"].isna().all():
         frame = frame.drop(columns=["rated_power_w"])
+    return frame
+
+
+def copy_readings(cur, select: str, args) -> pd.DataFrame:
+    """The rows of `select` (machine_id, sensor, `ts_microseconds()`, value; `%s` placeholders bound from `args`)
+    through `COPY ... TO STDOUT` as CSV parsed by pyarrow: long readings with UTC timestamps, in the server's
+    order."""
+    query = cur.mogrify(f"COPY ({select}) TO STDOUT WITH (FORMAT csv)", args).decode()
+    buffer = io.BytesIO()
+    cur.copy_expert(query, buffer)
+    frame = _parse_csv(buffer.getvalue())
+    frame["ts"] = pd.to_datetime(frame["ts"], unit="us", utc=True)
     return frame
 
 

@@ -51,10 +51,9 @@ def _insert(conn, readings: pd.DataFrame) -> None:
 @pytest.fixture
 def history(db):
     """mc-a, mc-b every 10 s for 40 minutes; mc-c (unregistered attributes, known to the model) with a pressure
-    meter every 5 minutes; mc-d arrives later."""
-    with db.cursor() as cur:
-        cur.execute("DELETE FROM readings WHERE machine_id LIKE 'mc-%%'")
-    db.commit()
+    meter every 5 minutes; mc-d arrives later. Removed again afterwards: the session database is shared, and a
+    day without partition would stay in the default partition for other tests to find."""
+    _forget(db)
     parts = [
         _readings("mc-a", START, START + pd.Timedelta(minutes=40), 1),
         _readings("mc-b", START + pd.Timedelta(minutes=3), START + pd.Timedelta(minutes=40), 2),
@@ -64,7 +63,16 @@ def history(db):
     parts[2] = c[(c["sensor"] != "pressure") | (c["ts"].dt.minute % 5 == 0) & (c["ts"].dt.second == 0)]
     _insert(db, pd.concat(parts, ignore_index=True))
     _age(db)
-    return db
+    yield db
+    db.rollback()
+    _forget(db)
+
+
+def _forget(conn) -> None:
+    with conn.cursor() as cur:
+        cur.execute("DELETE FROM readings WHERE machine_id LIKE 'mc-%%'")
+        cur.execute("DELETE FROM machines WHERE machine_id LIKE 'mc-%%'")
+    conn.commit()
 
 
 def _age(conn) -> None:

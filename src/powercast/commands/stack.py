@@ -119,6 +119,12 @@ def _first_models(s: Settings, options: UpOptions) -> None:
     )
     decision = promote_challenger(s, triggered_by="powercast up").record
     typer.echo(f"promotion: {decision.outcome}: {decision.reason}")
+    if decision.new_champion_version is None:
+        typer.echo(
+            "the forecasting service has no model until a challenger beats persistence on the latest hours: "
+            "train again once more readings arrived (`powercast train`, then `powercast promote`), or start a fresh "
+            "database with more --history-days (few days may hold no hours like the latest ones, say a weekend's)"
+        )
 
 
 def _print_urls(s: Settings, url: str, infra_only: bool) -> None:

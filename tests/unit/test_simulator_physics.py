@@ -10,7 +10,7 @@ import pytest
 from powercast.simulator.engine import FleetSimulator
 from powercast.simulator.fleet import build_fleet
 from powercast.simulator.physics import NOISE_CHANNELS, SensorModel, bearing_wear
-from powercast.simulator.schedule import envelope_breakpoints, planned_load, production_segments
+from powercast.simulator.schedule import planned_load
 from powercast.stream.events import SENSORS
 
 MONDAY = datetime(2026, 11, 23, tzinfo=UTC)
@@ -151,10 +151,3 @@ def test_fifteen_minutes_ahead_is_predictable_but_not_trivially(week):
     next_minute = np.corrcoef(minutes[:, :-1].ravel(), minutes[:, 1:].ravel())[0, 1]
     assert 0.4 < persistence < 0.9  # history helps, but 15 minutes ahead it is far from exact
     assert next_minute > persistence
-
-
-def test_continuous_machines_run_every_hour_of_every_day():
-    rng = np.random.default_rng(3)
-    for day in range(20_426, 20_433):  # a whole week (2025-12-04 to 2025-12-10), weekend included
-        xs, ys = envelope_breakpoints(production_segments("continuous", day, rng))
-        assert np.all(ys == 1.0), (day, xs, ys)

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-SCHEDULES = ("day_shift", "two_shift", "three_shift", "continuous")
+SCHEDULES = ("day_shift", "two_shift", "three_shift")
 
 
 @dataclass(frozen=True)

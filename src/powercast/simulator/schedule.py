@@ -34,13 +34,11 @@ SHIFTS: dict[str, dict[int, tuple[tuple[float, float], ...]]] = {
         4: ((0.0, 24.0),),
         5: ((0.0, 6.0),),
     },
-    "continuous": {d: ((0.0, 24.0),) for d in range(7)},  # round the clock, every day: process plant, utilities
 }
 BREAKS: dict[str, tuple[tuple[float, float], ...]] = {
     "day_shift": ((9.5, 9.75), (12.0, 12.5)),
     "two_shift": ((9.5, 9.75), (12.0, 12.5), (14.0, 14.25), (18.0, 18.5)),
     "three_shift": ((2.0, 2.5), (9.5, 9.75), (12.0, 12.5), (14.0, 14.25), (18.0, 18.5), (22.0, 22.25)),
-    "continuous": (),
 }
 
 

@@ -49,6 +49,9 @@ def test_current_labels_become_target_weights(postgres, labelled):
 
 def test_the_holdout_is_not_labelled_into_training(postgres, labelled):
     fleet, machine, fault, wrong = labelled
-    data = load_training_data(postgres, start=None, holdout_hours=3)  # everything seeded is in the holdout
+    # 3 seeded hours, the last 2.5 held out: training keeps the first half hour, every label is on a later forecast
+    data = load_training_data(postgres, start=None, holdout_hours=2.5)
+    trained = data.frame[data.frame["machine_id"].str.startswith("FT-")]
+    assert not trained.empty and trained["ts"].max() < pd.Timestamp(min(fault, wrong))
     if data.sample_weight is not None:
         assert not data.sample_weight["machine_id"].str.startswith("FT-").any()

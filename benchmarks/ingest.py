@@ -12,10 +12,13 @@
    time (each machine at its own phase in the interval) for `--live-seconds`; freshness is a row's
    `ingested_at` (the ingest transaction's time) minus the event's `ts`, p50/p99.
 4. Stops the ingestor (SIGTERM) and reads its peak RSS (VmHWM).
-5. COPYs the same rows in one transaction into a table identical to `readings` (primary key and indexes):
-   the physical limit of this machine. Prints the ratio.
+5. COPYs the same rows in one transaction twice: into `readings` itself (the same table: its daily
+   partitions and the trigger that keeps `latest_readings`; the rows a day later, so they are new), and into a
+   plain table with the same columns, primary key and indexes (the physical limit of this machine). Prints the
+   end-to-end rate as a ratio to each.
 
-Targets (2 cores): >= 25,000 readings/s end to end, >= 0.15 of raw COPY, peak RSS < 500 MB, p99 freshness < 2 s.
+Targets (2 cores): >= 25,000 readings/s end to end, >= 0.5 of raw COPY into `readings`, peak RSS < 500 MB,
+p99 freshness < 2 s.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SENSORS = ("temperature", "vibration", "pressure", "power")
-TARGETS = {"rate": 25_000, "ratio": 0.15, "rss_mb": 500, "p99_s": 2.0}
+TARGETS = {"rate": 25_000, "ratio": 0.5, "rss_mb": 500, "p99_s": 2.0}
 
 
 def parse_args() -> argparse.Namespace:
@@ -254,29 +257,65 @@ def freshness(url: str, prefix: str) -> tuple[float, float, int]:
 
 
 # the physical limit ---------------------------------------------------------------------------------------
-def raw_copy_seconds(url: str, records: list[tuple[bytes, bytes]]) -> float:
-    """COPY the same rows, in one transaction, into a fresh table identical to readings."""
-    lines = []
+COPY_COLUMNS = "(machine_id, sensor, ts, value, unit, event_id)"
+
+
+def copy_text(records: list[tuple[bytes, bytes]], shift: timedelta = timedelta(0)) -> tuple[str, set]:
+    """The records as COPY text rows (their times moved by `shift`) and the UTC days they fall on."""
+    lines, days = [], set()
     for _, payload in records:
         e = json.loads(payload)
-        lines.append(f"{e['machine_id']}\t{e['sensor']}\t{e['ts']}\t{e['value']!r}\t{e['unit']}\t{e['event_id']}\n")
-    text = "".join(lines)
+        ts = datetime.fromisoformat(e["ts"]) + shift
+        days.add(ts.astimezone(UTC).date())
+        lines.append(
+            f"{e['machine_id']}\t{e['sensor']}\t{ts.isoformat()}\t{e['value']!r}\t{e['unit']}\t{e['event_id']}\n"
+        )
+    return "".join(lines), days
+
+
+def timed_copy(conn, table: str, text: str) -> float:
+    """Seconds to COPY `text` into `table` and commit, in one transaction."""
+    started = time.perf_counter()
+    with conn.cursor() as cur:
+        cur.copy_expert(f"COPY {table} {COPY_COLUMNS} FROM STDIN", io.StringIO(text), size=1 << 20)
+    conn.commit()
+    return time.perf_counter() - started
+
+
+def raw_copy_seconds(url: str, records: list[tuple[bytes, bytes]]) -> float:
+    """COPY the same rows, in one transaction, into a fresh plain table with the columns and indexes of readings."""
+    text, _ = copy_text(records)
     table = f"raw_copy_{uuid.uuid4().hex[:8]}"
     conn = connect(url)
     try:
         with conn.cursor() as cur:
             cur.execute(f"CREATE TABLE {table} (LIKE readings INCLUDING ALL)")
-            conn.autocommit = False
-            started = time.perf_counter()
-            cur.copy_expert(
-                f"COPY {table} (machine_id, sensor, ts, value, unit, event_id) FROM STDIN",
-                io.StringIO(text),
-                size=1 << 20,
-            )
-            conn.commit()
-            elapsed = time.perf_counter() - started
-            conn.autocommit = True
+        conn.commit()
+        elapsed = timed_copy(conn, table, text)
+        with conn.cursor() as cur:
             cur.execute(f"DROP TABLE {table}")
+        conn.commit()
+    finally:
+        conn.close()
+    return elapsed
+
+
+def readings_copy_seconds(url: str, records: list[tuple[bytes, bytes]]) -> float:
+    """COPY the same rows, a day later (so none is stored yet), in one transaction into `readings` itself: its
+    partitions (created first, untimed) and its `latest_readings` trigger included. The rows are deleted after."""
+    from powercast.db.partitions import create_partitions
+
+    shift = timedelta(days=1)
+    text, days = copy_text(records, shift)
+    conn = connect(url)
+    try:
+        create_partitions(conn, days)
+        elapsed = timed_copy(conn, "readings", text)
+        first = min(datetime.fromisoformat(json.loads(payload)["ts"]) for _, payload in records) + shift
+        machines = sorted({key.decode() for key, _ in records})
+        with conn.cursor() as cur:
+            cur.execute("DELETE FROM readings WHERE ts >= %s AND machine_id = ANY(%s)", (first, machines))
+        conn.commit()
     finally:
         conn.close()
     return elapsed
@@ -388,27 +427,32 @@ def main() -> None:
                 rate = bare_consume_rate(client, bootstrap, topic, len(records))
                 print(f"bare consume with {client}: {rate:,.0f} records/s")
 
-        raw_s = raw_copy_seconds(url, records)
-        raw_rate = len(records) / raw_s
-        ratio = e2e_rate / raw_rate
-        print(f"raw COPY of the same {len(records):,} rows: {raw_s:.2f} s, {raw_rate:,.0f} rows/s")
+        same_rate = len(records) / readings_copy_seconds(url, records)
+        raw_rate = len(records) / raw_copy_seconds(url, records)
+        ratio = e2e_rate / same_rate
+        print(f"raw COPY of the same {len(records):,} rows into readings: {same_rate:,.0f} rows/s")
+        print(f"raw COPY of the same rows into a plain table (no partitions, no trigger): {raw_rate:,.0f} rows/s")
+        print(f"ratio to the plain table's COPY: {e2e_rate / raw_rate:.3f}")
         print()
         print(
             f"end-to-end rate   {e2e_rate:>10,.0f} /s   target >= {TARGETS['rate']:,}   "
             f"{verdict(e2e_rate >= TARGETS['rate'])}"
         )
         print(
-            f"ratio to raw COPY {ratio:>10.3f}      target >= {TARGETS['ratio']}       "
+            f"ratio to COPY into readings {ratio:>6.3f}  target >= {TARGETS['ratio']}       "
             f"{verdict(ratio >= TARGETS['ratio'])}"
         )
         print(
             f"peak ingestor RSS {rss:>10.0f} MB   target < {TARGETS['rss_mb']}        "
             f"{verdict(rss < TARGETS['rss_mb'])}"
         )
-        print(
-            f"p99 freshness     {p99:>10.3f} s    target < {TARGETS['p99_s']}          "
-            f"{verdict(p99 < TARGETS['p99_s'])}"
-        )
+        if args.live_seconds > 0:
+            print(
+                f"p99 freshness     {p99:>10.3f} s    target < {TARGETS['p99_s']}          "
+                f"{verdict(p99 < TARGETS['p99_s'])}"
+            )
+        else:
+            print("p99 freshness       skipped (--live-seconds 0)")
 
 
 if __name__ == "__main__":

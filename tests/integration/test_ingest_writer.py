@@ -3,6 +3,7 @@ letter while the rest of its batch is written."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from powercast.ingest.batch import PendingBatch
@@ -50,3 +51,33 @@ def test_a_row_the_database_refuses_is_dead_lettered_and_the_rest_written(postgr
     assert row_count(url, prefix) == 8
     (error,) = query(url, 'SELECT error FROM dead_letters WHERE topic = %s AND "offset" = 99', (topic,))[0]
     assert error.startswith("rejected by PostgreSQL") and "not-a-time" in error
+
+
+def test_new_readings_are_copied_directly_and_a_replay_goes_through_staging(postgres):
+    url, prefix = postgres.app_database_url, machine_prefix()
+    like = f"{prefix}%"
+    first = readings(prefix, machines=2, steps=3, start=NOW - timedelta(hours=2))
+    later = readings(prefix, machines=2, steps=3, start=NOW - timedelta(hours=1))
+    writer = BatchWriter(url)
+    try:
+        assert writer.write(_batch(first, f"d-{prefix}")).inserted == 24 and writer.direct
+        # the trigger on `readings` keeps each pair's newest reading for a direct COPY too
+        latest = query(url, "SELECT count(*), min(ts), max(ts) FROM latest_readings WHERE machine_id LIKE %s", (like,))
+        assert latest[0] == (8, _ts(first[-1]), _ts(first[-1]))
+        # the first batch again, with two later readings: the direct COPY meets stored rows and is rolled back
+        replay = writer.write(_batch([*first, *later[:2]], f"d-{prefix}"))
+        assert (replay.inserted, replay.duplicates) == (2, 24) and not writer.direct
+        # the staging path holds until a batch has no duplicates, then the writer copies directly again
+        rest = writer.write(_batch(later[2:], f"d-{prefix}"))
+        assert (rest.inserted, rest.duplicates) == (22, 0) and writer.direct
+        # a batch holding the same reading twice is stored once
+        twice = readings(prefix, machines=1, steps=1, start=NOW - timedelta(minutes=30))
+        doubled = writer.write(_batch([*twice, *twice], f"d-{prefix}"))
+        assert (doubled.inserted, doubled.duplicates) == (4, 4)
+    finally:
+        writer.close()
+    assert row_count(url, prefix) == 24 + 24 + 4
+
+
+def _ts(record: tuple[bytes, bytes]) -> datetime:
+    return datetime.fromisoformat(json.loads(record[1])["ts"])

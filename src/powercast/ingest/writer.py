@@ -1,8 +1,13 @@
-"""Writes one batch to PostgreSQL in one transaction: COPY into a staging table, then an idempotent insert.
+"""Writes one batch to PostgreSQL in one transaction: COPY straight into `readings`, or, when that meets a row
+already stored, COPY into a staging table and an idempotent insert.
 
-`readings` has one row per (machine_id, sensor, ts), so `INSERT ... ON CONFLICT DO NOTHING` makes a replayed
-batch a no-op; what it skipped is counted as duplicates. Dead letters go to `dead_letters` in the same
-transaction, keyed by (topic, partition, offset) so replays stay idempotent too.
+`readings` has one row per (machine_id, sensor, ts). A batch of new readings (the usual case) is COPYed into it
+directly: PostgreSQL does the work once. A replayed batch, or one holding the same reading twice, makes that COPY
+fail on the primary key; it is rolled back and the batch goes through the staging table, where
+`INSERT ... ON CONFLICT DO NOTHING` skips what is stored and counts it as duplicates. After such a batch the
+writer stays on the staging path until a batch comes through it without duplicates (a replay covers several
+batches in a row), so a replay does not pay for a failed COPY each time. Dead letters go to `dead_letters` in the
+same transaction, keyed by (topic, partition, offset) so replays stay idempotent too.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ _CREATE_STAGE = f"""CREATE TEMP TABLE IF NOT EXISTS {STAGE_TABLE} (
     machine_id text, sensor text, ts timestamptz, value double precision, unit text, event_id uuid
 ) ON COMMIT DELETE ROWS"""
 _COPY = f"COPY {STAGE_TABLE} ({_COLUMNS}) FROM STDIN"
+_COPY_DIRECT = f"COPY {READINGS_TABLE} ({_COLUMNS}) FROM STDIN"
 _INSERT = (
     f"INSERT INTO {READINGS_TABLE} ({_COLUMNS}) SELECT {_COLUMNS} FROM {STAGE_TABLE} "  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
     "ON CONFLICT (machine_id, sensor, ts) DO NOTHING"
@@ -69,6 +75,7 @@ class BatchWriter:
         self.connect_timeout = connect_timeout
         self._conn = None
         self._days_ready: set = set()  # UTC days known to have their readings partition
+        self.direct = True  # False after a batch met stored rows: the staging path until one has no duplicates
 
     def maintain_partitions(self, retention_days: int) -> PartitionUpkeep:
         """Partitions ahead of today, none past the retention (`powercast.db.partitions.maintain_partitions`)."""
@@ -95,9 +102,12 @@ class BatchWriter:
             if missing:  # a day not seen yet (a backfill, or midnight): its partition first, committed apart
                 create_partitions(conn, missing)
                 self._days_ready |= missing
+            rejected: list[DeadLetter] = []
             try:
-                inserted = self._insert_rows(conn, batch.copy_rows)
-                rejected: list[DeadLetter] = []
+                inserted = self._copy_direct(conn, batch.copy_rows) if self.direct else None
+                if inserted is None:
+                    inserted = self._insert_rows(conn, batch.copy_rows)
+                    self.direct = inserted == len(batch.copy_rows)
             except REFUSED_ROW_ERRORS as exc:
                 # A row that passed validation but the database refuses: find it, dead-letter it, keep the rest.
                 conn.rollback()
@@ -112,6 +122,19 @@ class BatchWriter:
             conn.rollback()
             raise
         return WriteResult(len(batch.copy_rows), inserted, dead_new, rejected)
+
+    def _copy_direct(self, conn, rows: list[str]) -> int | None:
+        """COPY the rows straight into `readings`: their number, or None (rolled back) when one is refused."""
+        if not rows:
+            return 0
+        try:
+            with conn.cursor() as cur:
+                cur.copy_expert(_COPY_DIRECT, io.StringIO("".join(rows)), size=1 << 20)
+        except REFUSED_ROW_ERRORS:
+            conn.rollback()
+            self.direct = False
+            return None
+        return len(rows)
 
     @staticmethod
     def _insert_rows(conn, rows: list[str]) -> int:

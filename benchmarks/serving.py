@@ -95,6 +95,21 @@ def start_service(model) -> tuple[str, object]:
     return f"http://127.0.0.1:{port}", server
 
 
+def trained_model(name: str, days: float):
+    """A `ForecasterModel` of forecaster `name` fitted on `days` of a simulated 10-machine fleet."""
+    from powercast.features.spec import FeatureSpec
+    from powercast.models.catalog import make_forecaster
+    from powercast.scoring.model import ForecasterModel, required_minutes
+    from tests.simulated import minute_frame as simulated_frame
+
+    spec = FeatureSpec()
+    train = simulated_frame(days=days, n_machines=10, seed=3)
+    t0 = time.perf_counter()
+    forecaster = make_forecaster(name).fit(train)
+    print(f"trained {name} on {len(train)} rows in {time.perf_counter() - t0:.1f} s")
+    return ForecasterModel(forecaster, spec.to_dict(), required_minutes(spec), name)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="xgb", help="forecaster name for powercast.models.catalog")
@@ -120,17 +135,12 @@ def main() -> None:
 
     from powercast.features.machine import machine_minutes
     from powercast.features.spec import FeatureSpec
-    from powercast.models.catalog import make_forecaster
-    from powercast.scoring.model import ForecasterModel, minute_frame, required_minutes
+    from powercast.scoring.model import minute_frame, required_minutes
     from powercast.serving.forecast_request import ForecastRequest, machine_readings
-    from tests.simulated import minute_frame as simulated_frame
 
     spec = FeatureSpec()
-    train = simulated_frame(days=args.train_days, n_machines=10, seed=3)
-    t0 = time.perf_counter()
-    forecaster = make_forecaster(args.model).fit(train)
-    print(f"trained {args.model} on {len(train)} rows in {time.perf_counter() - t0:.1f} s")
-    model = ForecasterModel(forecaster, spec.to_dict(), required_minutes(spec), args.model)
+    model = trained_model(args.model, args.train_days)
+    forecaster = model.forecaster
     minutes = required_minutes(spec) + 10
     end = pd.Timestamp.now(tz="UTC").floor("min")
 
@@ -254,6 +264,7 @@ def database_round(url: str, model, fleet: pd.DataFrame, end: pd.Timestamp, bare
     )
     ratio = statistics.median(r.seconds for r in cached) / statistics.median(r.seconds for r in full)
     print(f"  ratio round with cache / whole window read: {ratio:.2f}")
+    print(f"  the cache holds {cache.nbytes / 2**20:,.1f} MiB of minute statistics")
 
 
 CACHED_ROUNDS = 5

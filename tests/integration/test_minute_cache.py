@@ -84,10 +84,13 @@ def _age(conn) -> None:
 
 def test_rounds_that_move_on_equal_a_full_read(history):
     conn, cache = history, MinuteCache()
+    empty = cache.nbytes
     machines = ["mc-a", "mc-b", "mc-c"]
     since, until = START + pd.Timedelta(minutes=5), START + pd.Timedelta(minutes=30)
     got = cache.minute_frame(conn, since, until, machines, KNOWN)
     assert cache.last_read.full
+    # what it holds: 3 machines x 4 sensors x 25 minutes of statistics, at least a float each
+    assert cache.nbytes - empty >= 3 * 4 * 25 * 8
     pd.testing.assert_frame_equal(got, _full_read(conn, since, until, machines), check_exact=True)
 
     for step in range(1, 4):  # three more rounds, a minute apart, each after a late reading and a new machine

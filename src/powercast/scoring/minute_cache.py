@@ -63,6 +63,12 @@ class MinuteCache:
         self._lock = threading.Lock()
         self.last_read: CacheRead | None = None
 
+    @property
+    def nbytes(self) -> int:
+        """Memory the held minute statistics take (their frame, strings included)."""
+        with self._lock:
+            return int(self._groups.memory_usage(deep=True).sum())
+
     def clear(self) -> None:
         with self._lock:
             self._until = None

@@ -172,7 +172,7 @@ def main() -> None:
     for shape, values in latencies.items():
         print(
             f"  POST /forecast ({shape:8s}) p50 {percentile(values, 50):7.1f} ms   p99 {percentile(values, 99):7.1f} ms"
-            f"   (target p99 < 50 ms)"
+            f"   (target p99 < 20 ms)"
         )
     print(f"  score, no HTTP           p50 {percentile(scored, 50):7.1f} ms   p99 {percentile(scored, 99):7.1f} ms")
     print(
@@ -203,7 +203,7 @@ def main() -> None:
         f"\nfleet of {args.fleet} machines ({len(fleet)} readings, {len(result.forecast)} forecast rows, "
         f"{len(result.skipped)} skipped)"
     )
-    print(f"  score (readings -> minute frame -> predict)  median {statistics.median(rounds):6.2f} s   (target < 5 s)")
+    print(f"  score (readings -> minute frame -> predict)  median {statistics.median(rounds):6.2f} s   (target < 2 s)")
     print(f"  bare predict on the minute frame            median {statistics.median(bare_fleet):6.2f} s")
     print(f"  ratio score / bare predict: {statistics.median(rounds) / statistics.median(bare_fleet):.1f}x")
     if args.database_url:

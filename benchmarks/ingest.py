@@ -391,6 +391,7 @@ def main() -> None:
         first = time.perf_counter()
         publish(producer, topic, records)
         published = time.perf_counter()
+        del producer  # flushed: let it go now, not after the broker stopped (its reconnect errors on the console)
         last = wait_written(metrics_url, len(records), proc)
         publish_rate = len(records) / (published - first)
         e2e_rate = len(records) / (last - first)

@@ -260,17 +260,17 @@ def freshness(url: str, prefix: str) -> tuple[float, float, int]:
 COPY_COLUMNS = "(machine_id, sensor, ts, value, unit, event_id)"
 
 
-def copy_text(records: list[tuple[bytes, bytes]], shift: timedelta = timedelta(0)) -> tuple[str, set]:
-    """The records as COPY text rows (their times moved by `shift`) and the UTC days they fall on."""
-    lines, days = [], set()
+def copy_text(records: list[tuple[bytes, bytes]], shift: timedelta = timedelta(0)) -> tuple[str, list[datetime]]:
+    """The records as COPY text rows, their times moved by `shift`, and those times."""
+    lines, times = [], []
     for _, payload in records:
         e = json.loads(payload)
         ts = datetime.fromisoformat(e["ts"]) + shift
-        days.add(ts.astimezone(UTC).date())
+        times.append(ts)
         lines.append(
             f"{e['machine_id']}\t{e['sensor']}\t{ts.isoformat()}\t{e['value']!r}\t{e['unit']}\t{e['event_id']}\n"
         )
-    return "".join(lines), days
+    return "".join(lines), times
 
 
 def timed_copy(conn, table: str, text: str) -> float:
@@ -305,16 +305,14 @@ def readings_copy_seconds(url: str, records: list[tuple[bytes, bytes]]) -> float
     partitions (created first, untimed) and its `latest_readings` trigger included. The rows are deleted after."""
     from powercast.db.partitions import create_partitions
 
-    shift = timedelta(days=1)
-    text, days = copy_text(records, shift)
+    text, times = copy_text(records, timedelta(days=1))
     conn = connect(url)
     try:
-        create_partitions(conn, days)
+        create_partitions(conn, {ts.astimezone(UTC).date() for ts in times})
         elapsed = timed_copy(conn, "readings", text)
-        first = min(datetime.fromisoformat(json.loads(payload)["ts"]) for _, payload in records) + shift
         machines = sorted({key.decode() for key, _ in records})
         with conn.cursor() as cur:
-            cur.execute("DELETE FROM readings WHERE ts >= %s AND machine_id = ANY(%s)", (first, machines))
+            cur.execute("DELETE FROM readings WHERE ts >= %s AND machine_id = ANY(%s)", (min(times), machines))
         conn.commit()
     finally:
         conn.close()

@@ -250,14 +250,14 @@ def database_round(url: str, model, fleet: pd.DataFrame, end: pd.Timestamp, bare
         full = [score_fleet(conn, holder, end) for _ in range(3)]
     finally:
         conn.close()
-    _print_rounds(
+    print_rounds(
         f"per-minute round against PostgreSQL, whole window read ({full[-1].machines} machines, "
         f"{full[-1].forecast_rows} rows upserted; median of {len(full)})",
         full,
     )
     print(f"  ratio round / bare predict: {statistics.median(r.seconds for r in full) / bare_s:.1f}x")
     print(f"\n  the cache's first round (reads the whole window)  {first.seconds:6.2f} s")
-    _print_rounds(
+    print_rounds(
         f"per-minute round with the minute cache, the next {len(cached)} minutes "
         f"(the last read {last.readings} readings, {last.minutes_reread} minutes read again)",
         cached,
@@ -270,7 +270,7 @@ def database_round(url: str, model, fleet: pd.DataFrame, end: pd.Timestamp, bare
 CACHED_ROUNDS = 5
 
 
-def _print_rounds(title: str, runs) -> None:
+def print_rounds(title: str, runs) -> None:
     print(f"\n{title}")
     seconds = statistics.median(r.seconds for r in runs)
     print(f"  read readings + score + write forecasts     median {seconds:6.2f} s   (target < 2 s)")

@@ -106,6 +106,7 @@ class BatchWriter:
             try:
                 inserted = self._copy_direct(conn, batch.copy_rows) if self.direct else None
                 if inserted is None:
+                    self.direct = False  # stays so if the staging path fails too
                     inserted = self._insert_rows(conn, batch.copy_rows)
                     self.direct = inserted == len(batch.copy_rows)
             except REFUSED_ROW_ERRORS as exc:
@@ -123,7 +124,8 @@ class BatchWriter:
             raise
         return WriteResult(len(batch.copy_rows), inserted, dead_new, rejected)
 
-    def _copy_direct(self, conn, rows: list[str]) -> int | None:
+    @staticmethod
+    def _copy_direct(conn, rows: list[str]) -> int | None:
         """COPY the rows straight into `readings`: their number, or None (rolled back) when one is refused."""
         if not rows:
             return 0
@@ -132,7 +134,6 @@ class BatchWriter:
                 cur.copy_expert(_COPY_DIRECT, io.StringIO("".join(rows)), size=1 << 20)
         except REFUSED_ROW_ERRORS:
             conn.rollback()
-            self.direct = False
             return None
         return len(rows)
 

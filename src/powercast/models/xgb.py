@@ -14,6 +14,12 @@ Inputs and targets are relative to the last observed power and the machine's pow
 known-future inputs of its step (the machine's learned load profile at the target minute). A machine the profile has
 not seen gets NaN there and the trees' default branches; `profile_dropout` > 0 blanks a seeded share of training
 rows to train those branches too (off by default: it costs accuracy on known machines).
+Each step's target is divided by that step's mean absolute change on the training issues (`step_scale_`, multiplied
+back in prediction). Without it the loss is dominated by the far steps, whose changes are five times larger, and the
+first minutes came out worse than persistence. Measured before calibration, as persistence's MAE ratio at step 1
+(cross-validation, issues every minute): UCI house 1.134 -> 1.016, UCI sub-meters 1.079 -> 0.815, simulator 0.713 ->
+0.681 (calibrated). The far steps pay a little on the house and the simulator (steps 1-15: 0.857 -> 0.866, 0.747 ->
+0.752) and gain on the sub-meters (0.918 -> 0.889).
 The target is the change from the last observed power (in scale units), and a calibration learned on the
 cross-validation (`set_calibration`, `powercast.models.calibration`) blends that change with persistence per step and
 moves the band, in `predict` and `predict_machine` alike."""
@@ -104,7 +110,9 @@ class XGBoostForecaster(Forecaster):
         rows, steps = _sample_steps(len(design.X), self.horizon, self.steps_per_issue, self.seed)
         X = _with_step(design.X.iloc[rows], steps, _future_rows(design, rows, steps, self.profile_dropout, self.seed))
         self.feature_names_ = list(X.columns)
-        target = design.relative_targets()[rows, steps - 1]
+        relative = design.relative_targets()
+        self.step_scale_ = _step_scales(relative[usable])
+        target = relative[rows, steps - 1] / self.step_scale_[steps - 1]
         in_train = _time_ordered_split(design.index["issue_ts"], self.validation_share)[rows]
         ok = usable[rows] & np.isfinite(target)
         weights = target_weights(sample_weight, design.index, self.horizon)
@@ -142,7 +150,7 @@ class XGBoostForecaster(Forecaster):
         X = _step_matrix(
             design.X.to_numpy(np.float32), list(design.X.columns), self.feature_names_, self.horizon, design.future
         )
-        relative = self.booster_.predict(X, validate_features=False).reshape(n, self.horizon, 3)
+        relative = self._relative(X, n)
         watts = self._calibrated(design.to_watts(np.sort(relative, axis=-1)), design.anchor, design.scale)
         _warn_unanchored(self.name, design.index["machine_id"].to_numpy(), design.anchor, design.stuck)
         pairs = list(design.index.itertuples(index=False, name=None))
@@ -163,10 +171,17 @@ class XGBoostForecaster(Forecaster):
             scale = machine_scale(minutes.columns[self.spec.target], minutes.rated_power_w)
         inputs = machine_inputs(minutes, self.spec, scale, getattr(self, "profile_", None))
         X = _step_matrix(inputs.X, inputs.names, self.feature_names_, self.horizon, inputs.future)
-        relative = self.booster_.predict(X, validate_features=False).reshape(1, self.horizon, 3)
+        relative = self._relative(X, 1)
         _warn_unanchored(self.name, np.array([minutes.machine_id], dtype=object), inputs.anchor, inputs.stuck)
         watts = self._calibrated(inputs.to_watts(np.sort(relative, axis=-1)), inputs.anchor, inputs.scale)
         return pd.Timestamp(inputs.issue_ns, tz="UTC"), watts[0]
+
+    def _relative(self, X: np.ndarray, n: int) -> np.ndarray:
+        """The booster's outputs for `n` issues' step matrix as changes in scale units [n, horizon, 3]."""
+        out = self.booster_.predict(X, validate_features=False).reshape(n, self.horizon, 3)
+        # Models saved before per-step normalisation have no step_scale_: their targets were not divided.
+        step_scale = getattr(self, "step_scale_", None)
+        return out if step_scale is None else out * step_scale[None, :, None]
 
     def params(self) -> dict:
         return {
@@ -180,6 +195,16 @@ class XGBoostForecaster(Forecaster):
             "seed": self.seed,
             "spec": self.spec.to_dict(),
         }
+
+
+def _step_scales(relative: np.ndarray) -> np.ndarray:
+    """Each step's mean absolute change [horizon] over the training issues (1 where a step has no finite change or
+    never changes): the targets are divided by it so every step weighs alike in the loss."""
+    finite = np.isfinite(relative)
+    count = finite.sum(axis=0)
+    total = np.where(finite, np.abs(relative), 0.0).sum(axis=0)
+    scale = np.divide(total, count, out=np.ones(relative.shape[1]), where=count > 0)
+    return np.where(np.isfinite(scale) & (scale > 1e-9), scale, 1.0)
 
 
 def _sample_steps(n: int, horizon: int, per_issue: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

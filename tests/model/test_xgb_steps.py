@@ -1,0 +1,46 @@
+"""XGBoost learns each step's change in units of that step's typical change and maps it back to watts."""
+
+import copy
+
+import numpy as np
+
+from powercast.models.calibration import identity
+from powercast.models.frame import grids, last_observed
+
+
+def _issue_times(week):
+    return list(week["ts"].max().floor("D") + np.arange(1, 6) * np.timedelta64(90, "m"))
+
+
+def _change(model, week):
+    """Each forecast's median minus the last observed power of its machine."""
+    forecast = model.predict(week, issue_times=_issue_times(week))
+    by_machine = grids(week)
+    anchor = [
+        last_observed(by_machine[m], by_machine[m].pos(t)) for m, t in zip(forecast["machine_id"], forecast["issue_ts"])
+    ]
+    return forecast["yhat"].to_numpy() - np.asarray(anchor)
+
+
+def test_the_far_steps_change_more_than_the_first(fitted):
+    scale = fitted["xgb"].step_scale_
+    assert scale.shape == (fitted["xgb"].horizon,) and (scale > 0).all()
+    assert scale[-1] > 2 * scale[0], scale
+
+
+def test_the_booster_output_is_multiplied_back_by_each_steps_scale(fitted, week):
+    model = copy.copy(fitted["xgb"]).set_calibration(identity(fitted["xgb"].horizon))
+    doubled = copy.copy(model)
+    doubled.step_scale_ = 2 * model.step_scale_
+    change = _change(model, week)
+    assert np.abs(change).max() > 1.0
+    np.testing.assert_allclose(_change(doubled, week), 2 * change, rtol=1e-4, atol=1e-3)
+
+
+def test_a_model_saved_without_step_scales_scores_its_booster_unscaled(fitted, week):
+    model = copy.copy(fitted["xgb"]).set_calibration(identity(fitted["xgb"].horizon))
+    unit = copy.copy(model)
+    unit.step_scale_ = np.ones(model.horizon)
+    older = copy.copy(model)
+    del older.step_scale_
+    np.testing.assert_allclose(_change(older, week), _change(unit, week))

@@ -3,9 +3,11 @@
 import copy
 
 import numpy as np
+import pytest
 
 from powercast.models.calibration import identity
 from powercast.models.frame import grids, last_observed
+from powercast.models.xgb import XGBoostForecaster
 
 
 def _issue_times(week):
@@ -44,3 +46,11 @@ def test_a_model_saved_without_step_scales_scores_its_booster_unscaled(fitted, w
     older = copy.copy(model)
     del older.step_scale_
     np.testing.assert_allclose(_change(older, week), _change(unit, week))
+
+
+def test_step_balance_zero_learns_the_changes_as_they_are(train_frame):
+    model = XGBoostForecaster(n_estimators=5, stride=30, early_stopping_rounds=0, step_balance=0.0).fit(train_frame)
+    np.testing.assert_array_equal(model.step_scale_, np.ones(model.horizon))
+    assert model.params()["step_balance"] == 0.0
+    with pytest.raises(ValueError, match="step_balance"):
+        XGBoostForecaster(step_balance=1.5)

@@ -42,7 +42,15 @@ from powercast.features.machine import MachineMinutes
 from powercast.features.spec import HORIZON, FeatureSpec
 from powercast.features.windows import issue_index
 from powercast.models.base import Forecaster, target_weights
-from powercast.models.design import FUTURE_COLUMNS, Design, build_design, fit_profile, machine_inputs, training_frame
+from powercast.models.design import (
+    FUTURE_COLUMNS,
+    Design,
+    build_design,
+    fit_profile,
+    machine_inputs,
+    step_scales,
+    training_frame,
+)
 from powercast.models.frame import QUANTILES, forecast_frame, machine_scale, machine_scales, model_frame
 
 log = logging.getLogger(__name__)
@@ -119,7 +127,7 @@ class XGBoostForecaster(Forecaster):
         X = _with_step(design.X.iloc[rows], steps, _future_rows(design, rows, steps, self.profile_dropout, self.seed))
         self.feature_names_ = list(X.columns)
         relative = design.relative_targets()
-        self.step_scale_ = _step_scales(relative[usable]) ** self.step_balance
+        self.step_scale_ = step_scales(relative[usable], self.step_balance)
         target = relative[rows, steps - 1] / self.step_scale_[steps - 1]
         in_train = _time_ordered_split(design.index["issue_ts"], self.validation_share)[rows]
         ok = usable[rows] & np.isfinite(target)
@@ -204,16 +212,6 @@ class XGBoostForecaster(Forecaster):
             "seed": self.seed,
             "spec": self.spec.to_dict(),
         }
-
-
-def _step_scales(relative: np.ndarray) -> np.ndarray:
-    """Each step's mean absolute change [horizon] over the training issues (1 where a step has no finite change or
-    never changes): the targets are divided by it so every step weighs alike in the loss."""
-    finite = np.isfinite(relative)
-    count = finite.sum(axis=0)
-    total = np.where(finite, np.abs(relative), 0.0).sum(axis=0)
-    scale = np.divide(total, count, out=np.ones(relative.shape[1]), where=count > 0)
-    return np.where(np.isfinite(scale) & (scale > 1e-9), scale, 1.0)
 
 
 def _sample_steps(n: int, horizon: int, per_issue: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""XGBoost learns each step's change in units of that step's typical change and maps it back to watts."""
+"""The learned models learn each step's change in units of that step's typical change and map it back to watts."""
 
 import copy
 
@@ -7,7 +7,10 @@ import pytest
 
 from powercast.models.calibration import identity
 from powercast.models.frame import grids, last_observed
+from powercast.models.lstm import LSTMForecaster
 from powercast.models.xgb import XGBoostForecaster
+
+NAMES = ["xgb", "lstm"]
 
 
 def _issue_times(week):
@@ -24,14 +27,20 @@ def _change(model, week):
     return forecast["yhat"].to_numpy() - np.asarray(anchor)
 
 
+def _uncalibrated(model):
+    return copy.copy(model).set_calibration(identity(model.horizon))
+
+
 def test_the_far_steps_change_more_than_the_first(fitted):
-    scale = fitted["xgb"].step_scale_
+    scale = fitted["xgb"].step_scale_  # step_balance 1 by default
     assert scale.shape == (fitted["xgb"].horizon,) and (scale > 0).all()
     assert scale[-1] > 2 * scale[0], scale
+    np.testing.assert_array_equal(fitted["lstm"].step_scale_, np.ones(fitted["lstm"].horizon))  # 0 by default
 
 
-def test_the_booster_output_is_multiplied_back_by_each_steps_scale(fitted, week):
-    model = copy.copy(fitted["xgb"]).set_calibration(identity(fitted["xgb"].horizon))
+@pytest.mark.parametrize("name", NAMES)
+def test_the_model_output_is_multiplied_back_by_each_steps_scale(fitted, week, name):
+    model = _uncalibrated(fitted[name])
     doubled = copy.copy(model)
     doubled.step_scale_ = 2 * model.step_scale_
     change = _change(model, week)
@@ -39,8 +48,9 @@ def test_the_booster_output_is_multiplied_back_by_each_steps_scale(fitted, week)
     np.testing.assert_allclose(_change(doubled, week), 2 * change, rtol=1e-4, atol=1e-3)
 
 
-def test_a_model_saved_without_step_scales_scores_its_booster_unscaled(fitted, week):
-    model = copy.copy(fitted["xgb"]).set_calibration(identity(fitted["xgb"].horizon))
+@pytest.mark.parametrize("name", NAMES)
+def test_a_model_saved_without_step_scales_scores_its_output_unscaled(fitted, week, name):
+    model = _uncalibrated(fitted[name])
     unit = copy.copy(model)
     unit.step_scale_ = np.ones(model.horizon)
     older = copy.copy(model)
@@ -48,9 +58,17 @@ def test_a_model_saved_without_step_scales_scores_its_booster_unscaled(fitted, w
     np.testing.assert_allclose(_change(older, week), _change(unit, week))
 
 
-def test_step_balance_zero_learns_the_changes_as_they_are(train_frame):
-    model = XGBoostForecaster(n_estimators=5, stride=30, early_stopping_rounds=0, step_balance=0.0).fit(train_frame)
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda balance: XGBoostForecaster(n_estimators=5, stride=30, early_stopping_rounds=0, step_balance=balance),
+        lambda balance: LSTMForecaster(hidden=4, max_epochs=1, stride=30, history=10, step_balance=balance),
+    ],
+    ids=NAMES,
+)
+def test_step_balance_zero_learns_the_changes_as_they_are(train_frame, build):
+    model = build(0.0).fit(train_frame)
     np.testing.assert_array_equal(model.step_scale_, np.ones(model.horizon))
     assert model.params()["step_balance"] == 0.0
     with pytest.raises(ValueError, match="step_balance"):
-        XGBoostForecaster(step_balance=1.5)
+        build(1.5)

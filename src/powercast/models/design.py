@@ -51,6 +51,10 @@ class Design:
     def relative_targets(self) -> np.ndarray:
         return (self.y - self.anchor[:, None]) / self.scale[:, None]
 
+    def trainable(self) -> np.ndarray:
+        """[n] bool: issues with a power reading to start from and a power sensor that is not stuck."""
+        return np.isfinite(self.anchor) & ~self.stuck
+
     def to_watts(self, relative: np.ndarray) -> np.ndarray:
         """Map relative outputs [n, ...] back to watts."""
         shape = (-1,) + (1,) * (relative.ndim - 1)
@@ -67,6 +71,20 @@ def step_scales(relative: np.ndarray, balance: float = 1.0) -> np.ndarray:
     total = np.where(finite, np.abs(relative), 0.0).sum(axis=0)
     scale = np.divide(total, count, out=np.ones(relative.shape[1]), where=count > 0)
     return np.where(np.isfinite(scale) & (scale > 1e-9), scale, 1.0) ** balance
+
+
+def checked_step_balance(balance: float) -> float:
+    if not 0 <= balance <= 1:
+        raise ValueError(f"step_balance {balance} is not in [0, 1]")
+    return balance
+
+
+def from_step_units(relative: np.ndarray, step_scale: np.ndarray | None) -> np.ndarray:
+    """A model's outputs [n, horizon, ...] in step units back in scale units. A model saved before per-step
+    normalisation has no step scales (None): its targets were not divided."""
+    if step_scale is None:
+        return relative
+    return relative * step_scale.reshape((1, -1) + (1,) * (relative.ndim - 2))
 
 
 def _level_and_spread_columns(spec: FeatureSpec, columns: list[str]) -> tuple[list[str], list[str]]:

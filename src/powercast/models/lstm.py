@@ -34,7 +34,15 @@ from powercast.errors import PowercastError
 from powercast.features.spec import HORIZON, FeatureSpec
 from powercast.features.windows import default_channels, issue_index, sliding_windows
 from powercast.models.base import Forecaster, target_weights
-from powercast.models.design import Design, build_design, fit_profile, step_scales, training_frame
+from powercast.models.design import (
+    Design,
+    build_design,
+    checked_step_balance,
+    fit_profile,
+    from_step_units,
+    step_scales,
+    training_frame,
+)
 from powercast.models.frame import QUANTILES, forecast_frame, machine_scales, model_frame
 from powercast.models.lstm_net import QuantileLightning, SequenceQuantileNet
 
@@ -77,9 +85,7 @@ class LSTMForecaster(Forecaster):
         self.stride, self.validation_share, self.seed = stride, validation_share, seed
         self.accelerator = accelerator
         self.num_threads = num_threads
-        if not 0 <= step_balance <= 1:
-            raise ValueError(f"step_balance {step_balance} is not in [0, 1]")
-        self.step_balance = step_balance
+        self.step_balance = checked_step_balance(step_balance)
 
     # -- fit ---------------------------------------------------------------------------------------------------
     def fit(self, frame: pd.DataFrame, sample_weight: pd.DataFrame | None = None) -> LSTMForecaster:
@@ -95,12 +101,10 @@ class LSTMForecaster(Forecaster):
         self.profile_ = profile.compact() if profile is not None else None
         weights = target_weights(sample_weight, design.index, self.horizon)
         # Before the weights mask targets out: weighting an issue must not change the units of the others' targets.
-        self.step_scale_ = step_scales(
-            design.relative_targets()[np.isfinite(design.anchor) & ~design.stuck], self.step_balance
-        )
+        self.step_scale_ = step_scales(design.relative_targets()[design.trainable()], self.step_balance)
         if weights is not None:
             design.y = np.where(weights > 0, design.y, np.nan)
-        keep = np.isfinite(design.anchor) & ~design.stuck & np.isfinite(design.y).any(axis=1)
+        keep = design.trainable() & np.isfinite(design.y).any(axis=1)
         if keep.sum() < 50:
             raise PowercastError(
                 f"{self.name}: only {int(keep.sum())} usable training issues",
@@ -235,8 +239,7 @@ class LSTMForecaster(Forecaster):
                 if len(sequence)
                 else np.zeros((0, self.horizon, 3))
             )
-        # Models saved before per-step normalisation have no step_scale_: their targets were not divided.
-        relative = relative.astype(np.float64) * getattr(self, "step_scale_", np.ones(self.horizon))[None, :, None]
+        relative = from_step_units(relative.astype(np.float64), getattr(self, "step_scale_", None))
         watts = self._calibrated(design.to_watts(relative), design.anchor, design.scale)
         pairs = list(design.index.itertuples(index=False, name=None))
         return forecast_frame(pairs, watts[..., 1], watts[..., 0], watts[..., 2])

@@ -46,7 +46,9 @@ from powercast.models.design import (
     FUTURE_COLUMNS,
     Design,
     build_design,
+    checked_step_balance,
     fit_profile,
+    from_step_units,
     machine_inputs,
     step_scales,
     training_frame,
@@ -87,8 +89,6 @@ class XGBoostForecaster(Forecaster):
         self.spec = spec or FeatureSpec(horizon=horizon)
         if self.spec.horizon != horizon:
             raise ValueError(f"spec.horizon {self.spec.horizon} differs from horizon {horizon}")
-        if not 0 <= step_balance <= 1:
-            raise ValueError(f"step_balance {step_balance} is not in [0, 1]")
         self.booster_params = dict(
             n_estimators=n_estimators,
             learning_rate=learning_rate,
@@ -102,7 +102,7 @@ class XGBoostForecaster(Forecaster):
         self.steps_per_issue = min(steps_per_issue, horizon)
         self.early_stopping_rounds = early_stopping_rounds
         self.profile_dropout = profile_dropout
-        self.step_balance = step_balance
+        self.step_balance = checked_step_balance(step_balance)
         self.validation_share = validation_share
         self.n_jobs = n_jobs
         self.seed = seed
@@ -117,7 +117,7 @@ class XGBoostForecaster(Forecaster):
             frame, self.spec, self.scales_, stride=self.stride, with_targets=True, profile=profile, leave_day_out=True
         )
         self.profile_ = profile.compact() if profile is not None else None
-        usable = np.isfinite(design.anchor) & ~design.stuck
+        usable = design.trainable()
         if usable.sum() < 50:
             raise PowercastError(
                 f"{self.name}: only {int(usable.sum())} usable training issues",
@@ -162,11 +162,10 @@ class XGBoostForecaster(Forecaster):
         design = build_design(
             frame, self.spec, scales, index=issue_index(frame, issue_times), profile=getattr(self, "profile_", None)
         )
-        n = len(design.X)
         X = _step_matrix(
             design.X.to_numpy(np.float32), list(design.X.columns), self.feature_names_, self.horizon, design.future
         )
-        relative = self._relative(X, n)
+        relative = self._relative(X)
         watts = self._calibrated(design.to_watts(np.sort(relative, axis=-1)), design.anchor, design.scale)
         _warn_unanchored(self.name, design.index["machine_id"].to_numpy(), design.anchor, design.stuck)
         pairs = list(design.index.itertuples(index=False, name=None))
@@ -187,17 +186,15 @@ class XGBoostForecaster(Forecaster):
             scale = machine_scale(minutes.columns[self.spec.target], minutes.rated_power_w)
         inputs = machine_inputs(minutes, self.spec, scale, getattr(self, "profile_", None))
         X = _step_matrix(inputs.X, inputs.names, self.feature_names_, self.horizon, inputs.future)
-        relative = self._relative(X, 1)
+        relative = self._relative(X)
         _warn_unanchored(self.name, np.array([minutes.machine_id], dtype=object), inputs.anchor, inputs.stuck)
         watts = self._calibrated(inputs.to_watts(np.sort(relative, axis=-1)), inputs.anchor, inputs.scale)
         return pd.Timestamp(inputs.issue_ns, tz="UTC"), watts[0]
 
-    def _relative(self, X: np.ndarray, n: int) -> np.ndarray:
-        """The booster's outputs for `n` issues' step matrix as changes in scale units [n, horizon, 3]."""
-        out = self.booster_.predict(X, validate_features=False).reshape(n, self.horizon, 3)
-        # Models saved before per-step normalisation have no step_scale_: their targets were not divided.
-        step_scale = getattr(self, "step_scale_", None)
-        return out if step_scale is None else out * step_scale[None, :, None]
+    def _relative(self, X: np.ndarray) -> np.ndarray:
+        """The booster's outputs for a step matrix (`_step_matrix`) as changes in scale units [issues, horizon, 3]."""
+        out = self.booster_.predict(X, validate_features=False).reshape(-1, self.horizon, 3)
+        return from_step_units(out, getattr(self, "step_scale_", None))
 
     def params(self) -> dict:
         return {

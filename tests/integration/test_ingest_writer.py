@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from powercast.ingest.batch import PendingBatch
 from powercast.ingest.writer import BatchWriter
+from powercast.stream.events import encode_event
 from tests.integration.ingest_support import machine_prefix, query, readings, row_count
 from tests.unit.test_ingest_batch import FakeRecord
 
@@ -39,8 +40,8 @@ def test_a_row_the_database_refuses_is_dead_lettered_and_the_rest_written(postgr
     url, prefix = postgres.app_database_url, machine_prefix()
     topic = f"w-{prefix}"
     batch = _batch(readings(prefix, machines=1, steps=2, start=NOW - timedelta(hours=1)), topic)
-    # A row that got past validation but that PostgreSQL cannot store (here: a timestamp it cannot parse).
-    batch.copy_rows.insert(3, f"{prefix}x\tpower\tnot-a-time\t1.0\tW\t{'0' * 32}\n")
+    # A reading that got past validation but that PostgreSQL refuses (here: a sensor its CHECK does not allow).
+    batch.readings.insert(3, batch.readings[0]._replace(machine_id=f"{prefix}x", sensor="humidity"))
     batch.row_sources.insert(3, FakeRecord(b"{}", _offset=99, _topic=topic))
     writer = BatchWriter(url)
     try:
@@ -50,7 +51,37 @@ def test_a_row_the_database_refuses_is_dead_lettered_and_the_rest_written(postgr
     assert result.inserted == 8 and len(result.rejected) == 1 and result.duplicates == 0
     assert row_count(url, prefix) == 8
     (error,) = query(url, 'SELECT error FROM dead_letters WHERE topic = %s AND "offset" = 99', (topic,))[0]
-    assert error.startswith("rejected by PostgreSQL") and "not-a-time" in error
+    assert error.startswith("rejected by PostgreSQL") and "readings_sensor_check" in error
+
+
+def test_readings_are_stored_exactly_as_validated(postgres):
+    url, prefix = postgres.app_database_url, machine_prefix()
+    start = NOW.replace(microsecond=123_456) - timedelta(hours=1)
+    sent = [
+        (f"{prefix}a", "power", 1e-7, start),
+        (f"{prefix}a", "vibration", -1234.5678901234567, start + timedelta(microseconds=1)),
+        (f"{prefix}b.long-name:01", "temperature", 1.7976931348623157e308, start - timedelta(days=1)),
+    ]
+    payloads = []
+    for machine, sensor, value, ts in sent:
+        event = json.loads(encode_event(machine, sensor, value, ts))
+        event["ts"] = ts.isoformat()  # to the microsecond (the encoder writes milliseconds)
+        payloads.append((machine.encode(), json.dumps(event).encode()))
+    batch = _batch(payloads, f"x-{prefix}")
+    writer = BatchWriter(url)
+    try:
+        assert writer.write(batch).inserted == 3
+    finally:
+        writer.close()
+    stored = query(
+        url,
+        "SELECT machine_id, sensor, value, ts, unit, event_id::text FROM readings WHERE machine_id LIKE %s "
+        "ORDER BY machine_id, sensor",
+        (f"{prefix}%",),
+    )
+    expected = sorted((r.machine_id, r.sensor, r.value, r.ts, r.unit, str(r.event_id)) for r in batch.readings)
+    assert stored == expected
+    assert {unit for *_, unit, _ in stored} == {"W", "m/s²", "°C"}
 
 
 def test_new_readings_are_copied_directly_and_a_replay_goes_through_staging(postgres):

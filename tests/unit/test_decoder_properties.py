@@ -25,11 +25,11 @@ def test_each_record_is_one_row_or_one_dead_letter_with_a_reason(record):
     accepted = batch.add(FakeRecord(payload, _offset=7, _topic="sensor.readings", _key=key), NOW, clock=0.0)
     assert len(batch) == 1 and batch.offsets == {("sensor.readings", 0): 7}
     if accepted:
-        assert len(batch.copy_rows) == 1 and batch.dead_letters == []
+        assert len(batch.readings) == 1 and batch.dead_letters == []
         SEEN["rows"] += 1
     else:
         (letter,) = batch.dead_letters
-        assert batch.copy_rows == [] and letter.reason in DEAD_LETTER_REASONS and letter.error
+        assert batch.readings == [] and letter.reason in DEAD_LETTER_REASONS and letter.error
         assert (letter.key, letter.payload, letter.offset) == (*record, 7)
         SEEN["dead_letters"] += 1
 

@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 import psycopg2
 import pytest
 
-from powercast.ingest.batch import PendingBatch, commit_offsets, copy_row
+from powercast.ingest.batch import PendingBatch, commit_offsets
 from powercast.ingest.dead_letters import dlq_headers
 from powercast.ingest.metrics import CountersCollector, IngestCounters
 from powercast.ingest.options import IngestOptions
 from powercast.ingest.writer import Backoff, WriteResult, write_with_retry
-from powercast.stream.events import encode_event
+from powercast.stream.events import ReadingEvent, encode_event
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 TS = datetime(2026, 11, 25, 11, 59, 50, tzinfo=UTC)
@@ -45,12 +45,12 @@ class FakeRecord:
         return self._value
 
 
-def test_valid_record_becomes_a_copy_row():
+def test_valid_record_becomes_a_reading():
     event_id = uuid.uuid4()
     batch = PendingBatch()
     assert batch.add(FakeRecord(encode_event("M-1", "vibration", 0.25, TS, event_id=event_id)), NOW, clock=0.0)
-    assert batch.copy_rows == [f"M-1\tvibration\t2026-11-25T11:59:50+00:00\t0.25\tm/s²\t{event_id.hex}\n"]
-    assert batch.dead_letters == [] and len(batch) == 1
+    assert batch.readings == [ReadingEvent(event_id, "M-1", "vibration", 0.25, "m/s²", TS)]
+    assert batch.dead_letters == [] and len(batch) == 1 and batch.days == {TS.date()}
 
 
 @pytest.mark.parametrize(
@@ -70,7 +70,7 @@ def test_bad_record_becomes_a_dead_letter_with_its_origin_and_reason(payload, ke
     (letter,) = batch.dead_letters
     assert (letter.topic, letter.partition, letter.offset, letter.key, letter.payload) == ("r", 2, 41, key, payload)
     assert message in letter.error and letter.reason == code
-    assert batch.copy_rows == [] and batch.offsets == {("r", 2): 41}
+    assert batch.readings == [] and batch.offsets == {("r", 2): 41}
 
 
 def test_offsets_track_the_last_record_per_partition_and_commit_the_next_one():
@@ -91,13 +91,6 @@ def test_batch_is_due_by_count_or_by_age():
     assert batch.due(3, 0.5, clock=100.1)
     batch.clear()
     assert len(batch) == 0 and batch.started_at is None and batch.offsets == {}
-
-
-def test_copy_row_is_tab_separated_text():
-    event_id = uuid.UUID(int=255)
-    assert copy_row("M-1", "power", TS, 1e-7, "W", event_id) == (
-        "M-1\tpower\t2026-11-25T11:59:50+00:00\t1e-07\tW\t000000000000000000000000000000ff\n"
-    )
 
 
 def test_dlq_headers_carry_reason_and_origin():
@@ -124,7 +117,7 @@ class FlakyWriter:
         self.attempts += 1
         if self.attempts <= self.failures:
             raise psycopg2.OperationalError("server closed the connection unexpectedly")
-        return WriteResult(staged=len(batch.copy_rows), inserted=len(batch.copy_rows), dead_letters_new=0)
+        return WriteResult(staged=len(batch.readings), inserted=len(batch.readings), dead_letters_new=0)
 
 
 def test_write_retries_through_an_outage_then_succeeds():

@@ -171,6 +171,10 @@ class Ingestor:
     # releases the GIL while PostgreSQL works). Results, retries, dead letters and commits stay on this thread.
     def _flush(self, *, wait: bool = False) -> None:
         """Hand the pending batch to the writer (after the previous one is committed); `wait` for it too."""
+        if len(self._batch) and not self._abandoned:
+            # Encoded here, while the previous batch may still be written: the writer thread then needs the GIL for
+            # little more than the driver's calls, and the main thread does not wait on it in between.
+            self._batch.copy_data()
         self._finish_inflight()
         batch = self._batch
         if len(batch) and not self._abandoned:

@@ -1,5 +1,6 @@
 """Writes one batch to PostgreSQL in one transaction: COPY straight into `readings`, or, when that meets a row
-already stored, COPY into a staging table and an idempotent insert.
+already stored, COPY into a staging table and an idempotent insert. Both COPYs send the binary format
+(`powercast.ingest.copy_binary`).
 
 `readings` has one row per (machine_id, sensor, ts). A batch of new readings (the usual case) is COPYed into it
 directly: PostgreSQL does the work once. A replayed batch, or one holding the same reading twice, makes that COPY
@@ -23,19 +24,20 @@ from psycopg2.extras import execute_values
 from powercast.db.connection import connect, redact
 from powercast.db.partitions import PartitionUpkeep, create_partitions, maintain_partitions
 from powercast.errors import PowercastError
-from powercast.ingest.batch import READING_COLUMNS, DeadLetter, PendingBatch, dead_letter
+from powercast.ingest.batch import DeadLetter, PendingBatch, dead_letter
+from powercast.ingest.copy_binary import COPY_COLUMNS
 from powercast.names import DEAD_LETTERS_TABLE, READINGS_TABLE
-from powercast.stream.events import REASON_DATABASE
+from powercast.stream.events import REASON_DATABASE, ReadingEvent
 
 log = logging.getLogger(__name__)
 
 STAGE_TABLE = "readings_stage"
-_COLUMNS = ", ".join(READING_COLUMNS)
+_COLUMNS = ", ".join(COPY_COLUMNS)
 _CREATE_STAGE = f"""CREATE TEMP TABLE IF NOT EXISTS {STAGE_TABLE} (
     machine_id text, sensor text, ts timestamptz, value double precision, unit text, event_id uuid
 ) ON COMMIT DELETE ROWS"""
-_COPY = f"COPY {STAGE_TABLE} ({_COLUMNS}) FROM STDIN"
-_COPY_DIRECT = f"COPY {READINGS_TABLE} ({_COLUMNS}) FROM STDIN"
+_COPY = f"COPY {STAGE_TABLE} ({_COLUMNS}) FROM STDIN (FORMAT binary)"
+_COPY_DIRECT = f"COPY {READINGS_TABLE} ({_COLUMNS}) FROM STDIN (FORMAT binary)"
 _INSERT = (
     f"INSERT INTO {READINGS_TABLE} ({_COLUMNS}) SELECT {_COLUMNS} FROM {STAGE_TABLE} "  # noqa: S608 - identifiers are code constants (powercast.names); values are bound parameters
     "ON CONFLICT (machine_id, sensor, ts) DO NOTHING"
@@ -104,11 +106,11 @@ class BatchWriter:
                 self._days_ready |= missing
             rejected: list[DeadLetter] = []
             try:
-                inserted = self._copy_direct(conn, batch.copy_rows) if self.direct else None
+                inserted = self._copy_direct(conn, batch) if self.direct else None
                 if inserted is None:
                     self.direct = False  # stays so if the staging path fails too
-                    inserted = self._insert_rows(conn, batch.copy_rows)
-                    self.direct = inserted == len(batch.copy_rows)
+                    inserted = self._insert_rows(conn, batch)
+                    self.direct = inserted == len(batch.readings)
             except REFUSED_ROW_ERRORS as exc:
                 # A row that passed validation but the database refuses: find it, dead-letter it, keep the rest.
                 conn.rollback()
@@ -122,27 +124,28 @@ class BatchWriter:
         except Exception:
             conn.rollback()
             raise
-        return WriteResult(len(batch.copy_rows), inserted, dead_new, rejected)
+        return WriteResult(len(batch.readings), inserted, dead_new, rejected)
 
     @staticmethod
-    def _copy_direct(conn, rows: list[str]) -> int | None:
-        """COPY the rows straight into `readings`: their number, or None (rolled back) when one is refused."""
-        if not rows:
+    def _copy_direct(conn, batch: PendingBatch) -> int | None:
+        """COPY the batch's readings straight into `readings`: their number, or None (rolled back) when one is
+        refused."""
+        if not batch.readings:
             return 0
         try:
             with conn.cursor() as cur:
-                cur.copy_expert(_COPY_DIRECT, io.StringIO("".join(rows)), size=1 << 20)
+                cur.copy_expert(_COPY_DIRECT, io.BytesIO(batch.copy_data()), size=1 << 20)
         except REFUSED_ROW_ERRORS:
             conn.rollback()
             return None
-        return len(rows)
+        return len(batch.readings)
 
     @staticmethod
-    def _insert_rows(conn, rows: list[str]) -> int:
-        if not rows:
+    def _insert_rows(conn, batch: PendingBatch) -> int:
+        if not batch.readings:
             return 0
         with conn.cursor() as cur:
-            cur.copy_expert(_COPY, io.StringIO("".join(rows)), size=1 << 20)
+            cur.copy_expert(_COPY, io.BytesIO(batch.copy_data()), size=1 << 20)
             cur.execute(_INSERT)
             return cur.rowcount
 
@@ -150,10 +153,10 @@ class BatchWriter:
     def _insert_one_by_one(conn, batch: PendingBatch) -> tuple[int, list[DeadLetter]]:
         inserted, rejected = 0, []
         with conn.cursor() as cur:
-            for row, source in zip(batch.copy_rows, batch.row_sources):
+            for reading, source in zip(batch.readings, batch.row_sources):
                 cur.execute("SAVEPOINT one_row")
                 try:
-                    cur.execute(_INSERT_ONE, row.rstrip("\n").split("\t"))
+                    cur.execute(_INSERT_ONE, _row(reading))
                     inserted += cur.rowcount
                     cur.execute("RELEASE SAVEPOINT one_row")
                 except REFUSED_ROW_ERRORS as exc:
@@ -220,6 +223,11 @@ def write_with_retry(
             if not wait(delay):
                 return None
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _row(reading: ReadingEvent) -> tuple:
+    """The reading as the parameters of `_INSERT_ONE`, in `COPY_COLUMNS` order."""
+    return (reading.machine_id, reading.sensor, reading.ts, reading.value, reading.unit, str(reading.event_id))
 
 
 def _binary(data: bytes | None):

@@ -12,10 +12,11 @@
    time (each machine at its own phase in the interval) for `--live-seconds`; freshness is a row's
    `ingested_at` (the ingest transaction's time) minus the event's `ts`, p50/p99.
 4. Stops the ingestor (SIGTERM) and reads its peak RSS (VmHWM).
-5. COPYs the same rows in one transaction twice: into `readings` itself (the same table: its daily
-   partitions and the trigger that keeps `latest_readings`; the rows a day later, so they are new), and into a
-   plain table with the same columns, primary key and indexes (the physical limit of this machine). Prints the
-   end-to-end rate as a ratio to each.
+5. COPYs the same rows in one transaction into `readings` itself (the same table: its daily partitions and the
+   trigger that keeps `latest_readings`; the rows a day later, and two days later, so they are new) just before
+   and just after the end-to-end run, and into a plain table with the same columns, primary key and indexes (the
+   physical limit of this machine). Prints the end-to-end rate as a ratio to each, and the CPU seconds the
+   publisher, the broker, the ingestor and PostgreSQL used during the end-to-end run.
 
 Targets (2 cores): >= 25,000 readings/s end to end, >= 0.5 of raw COPY into `readings`, peak RSS < 500 MB,
 p99 freshness < 2 s.
@@ -107,6 +108,7 @@ def connect(url: str):
 
 # the ingestor under test ----------------------------------------------------------------------------------
 def start_ingestor(args, bootstrap: str, url: str, topic: str, log_path: Path, stack: ExitStack):
+    """`powercast ingest` on `topic`, returned once it holds the topic's partitions, with its /metrics URL."""
     from powercast.stack.process import free_port
 
     port = free_port()
@@ -165,6 +167,32 @@ def wait_written(metrics_url: str, target: int, proc, timeout: float = 600.0) ->
         if proc.poll() is not None or time.monotonic() > deadline:
             raise SystemExit(f"the ingestor stopped or stalled before writing {target} rows")
         time.sleep(0.05)
+
+
+def cpu_seconds(ingestor_pid: int) -> dict[str, float]:
+    """User + system CPU seconds so far of each part on this machine: this process (the publisher), the
+    ingestor, the Kafka broker (a JVM running kafka) and PostgreSQL (every postgres process)."""
+    import psutil
+
+    used = dict.fromkeys(("publisher", "broker", "ingestor", "postgres"), 0.0)
+    for process in psutil.process_iter(["pid", "name", "cmdline"]):
+        try:
+            pid, name, cmdline = process.info["pid"], process.info["name"] or "", process.info["cmdline"] or []
+            if pid == os.getpid():
+                part = "publisher"
+            elif pid == ingestor_pid:
+                part = "ingestor"
+            elif name == "java" and any("kafka" in arg for arg in cmdline):
+                part = "broker"
+            elif name == "postgres":
+                part = "postgres"
+            else:
+                continue
+            times = process.cpu_times()
+            used[part] += times.user + times.system
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return used
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -260,16 +288,19 @@ def freshness(url: str, prefix: str) -> tuple[float, float, int]:
 COPY_COLUMNS = "(machine_id, sensor, ts, value, unit, event_id)"
 
 
-def copy_text(records: list[tuple[bytes, bytes]], shift: timedelta = timedelta(0)) -> tuple[str, list[datetime]]:
-    """The records as COPY text rows, their times moved by `shift`, and those times."""
+def copy_text(
+    records: list[tuple[bytes, bytes]], shift: timedelta = timedelta(0), rename: tuple[str, str] = ("", "")
+) -> tuple[str, list[datetime]]:
+    """The records as COPY text rows, their times moved by `shift`, the machine-id prefix `rename[0]` replaced by
+    `rename[1]`; and those times."""
     lines, times = [], []
+    old, new = rename
     for _, payload in records:
         e = json.loads(payload)
         ts = datetime.fromisoformat(e["ts"]) + shift
         times.append(ts)
-        lines.append(
-            f"{e['machine_id']}\t{e['sensor']}\t{ts.isoformat()}\t{e['value']!r}\t{e['unit']}\t{e['event_id']}\n"
-        )
+        machine = new + e["machine_id"].removeprefix(old) if old else e["machine_id"]
+        lines.append(f"{machine}\t{e['sensor']}\t{ts.isoformat()}\t{e['value']!r}\t{e['unit']}\t{e['event_id']}\n")
     return "".join(lines), times
 
 
@@ -300,23 +331,51 @@ def raw_copy_seconds(url: str, records: list[tuple[bytes, bytes]]) -> float:
     return elapsed
 
 
-def readings_copy_seconds(url: str, records: list[tuple[bytes, bytes]]) -> float:
-    """COPY the same rows, a day later (so none is stored yet), in one transaction into `readings` itself: its
-    partitions (created first, untimed) and its `latest_readings` trigger included. The rows are deleted after."""
+def readings_copy_seconds(
+    url: str, records: list[tuple[bytes, bytes]], rename: tuple[str, str], days_later: int
+) -> float:
+    """COPY the same rows, `days_later` days later (a partition that has held none), in one transaction into
+    `readings` itself: its partitions (created first, untimed) and its `latest_readings` trigger included. Their
+    machines are renamed (`rename`, prefixes of one length), so the copy leaves the latest readings of the
+    end-to-end run's machines alone and each copy inserts its own. `delete_copies` removes them."""
     from powercast.db.partitions import create_partitions
 
-    text, times = copy_text(records, timedelta(days=1))
+    text, times = copy_text(records, timedelta(days=days_later), rename)
     conn = connect(url)
     try:
         create_partitions(conn, {ts.astimezone(UTC).date() for ts in times})
-        elapsed = timed_copy(conn, "readings", text)
-        machines = sorted({key.decode() for key, _ in records})
-        with conn.cursor() as cur:
-            cur.execute("DELETE FROM readings WHERE ts >= %s AND machine_id = ANY(%s)", (min(times), machines))
-        conn.commit()
+        return timed_copy(conn, "readings", text)
     finally:
         conn.close()
-    return elapsed
+
+
+def wait_quiet(url: str, timeout: float = 120.0) -> float:
+    """Wait until no autovacuum worker runs (the end-to-end run's 500,000 new rows start one on their partition and
+    on `latest_readings`), so the reference COPY after it does not share the cores with it. Returns seconds waited."""
+    started = time.monotonic()
+    conn = connect(url)
+    try:
+        with conn.cursor() as cur:
+            while time.monotonic() - started < timeout:
+                cur.execute("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")
+                if cur.fetchone()[0] == 0:
+                    break
+                time.sleep(0.2)
+    finally:
+        conn.close()
+    return time.monotonic() - started
+
+
+def delete_copies(url: str, prefixes: list[str]) -> None:
+    """Delete the rows `readings_copy_seconds` wrote under these machine prefixes (at the end: not while the
+    ingestor is being timed)."""
+    conn = connect(url)
+    try:
+        with conn.cursor() as cur:
+            for prefix in prefixes:
+                cur.execute("DELETE FROM readings WHERE machine_id LIKE %s", (prefix + "%",))
+    finally:
+        conn.close()
 
 
 # client choice -------------------------------------------------------------------------------------------
@@ -365,6 +424,12 @@ def bare_consume_rate(client: str, bootstrap: str, topic: str, count: int) -> fl
     return seen / elapsed
 
 
+def cpu_text(used: dict[str, float], seconds: float) -> str:
+    cores = os.cpu_count() or 1
+    parts = ", ".join(f"{part} {value:.2f}" for part, value in used.items())
+    return f"{parts} (of {cores} cores x {seconds:.2f} s = {cores * seconds:.1f})"
+
+
 def verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
@@ -382,15 +447,23 @@ def main() -> None:
         print(f"kafka {bootstrap}  postgres {url.split('@')[-1]}  topic {topic} ({args.partitions} partitions)")
 
         records = fleet_payloads(args.readings, prefix)
+        # The reference is timed just before and just after the end-to-end run, each into a partition that has held
+        # nothing and with no autovacuum running, so a change in what else this machine runs moves both sides of the
+        # ratio alike.
+        wait_quiet(url)
+        copy_prefixes = [f"R{run}-", f"S{run}-"]  # the length of `prefix`
+        copy_before = readings_copy_seconds(url, records, (prefix, copy_prefixes[0]), days_later=1)
         log_path = Path(tempfile.mkdtemp(prefix="powercast-bench-log-")) / "ingest.log"
         proc, metrics_url = start_ingestor(args, bootstrap, url, topic, log_path, stack)
         producer = make_producer(bootstrap, linger_ms=20, compression=args.compression)
 
+        cpu_before = cpu_seconds(proc.pid)
         first = time.perf_counter()
         publish(producer, topic, records)
         published = time.perf_counter()
         del producer  # flushed: let it go now, not after the broker stopped (its reconnect errors on the console)
         last = wait_written(metrics_url, len(records), proc)
+        cpu_used = {part: seconds - cpu_before[part] for part, seconds in cpu_seconds(proc.pid).items()}
         publish_rate = len(records) / (published - first)
         e2e_rate = len(records) / (last - first)
         print(
@@ -398,6 +471,9 @@ def main() -> None:
             f"(confluent-kafka producer, acks=all, {args.compression})"
         )
         print(f"end to end {len(records):,} readings in {last - first:.2f} s: {e2e_rate:,.0f} readings/s")
+        print(f"CPU seconds in that time: {cpu_text(cpu_used, last - first)}")
+        quiet_after = wait_quiet(url)
+        copy_after = readings_copy_seconds(url, records, (prefix, copy_prefixes[1]), days_later=2)
 
         p50 = p99 = float("nan")
         if args.live_seconds > 0:
@@ -426,10 +502,15 @@ def main() -> None:
                 rate = bare_consume_rate(client, bootstrap, topic, len(records))
                 print(f"bare consume with {client}: {rate:,.0f} records/s")
 
-        same_rate = len(records) / readings_copy_seconds(url, records)
+        same_rate = len(records) / ((copy_before + copy_after) / 2)
         raw_rate = len(records) / raw_copy_seconds(url, records)
+        delete_copies(url, copy_prefixes)
         ratio = e2e_rate / same_rate
-        print(f"raw COPY of the same {len(records):,} rows into readings: {same_rate:,.0f} rows/s")
+        print(
+            f"raw COPY of the same {len(records):,} rows into readings: {same_rate:,.0f} rows/s "
+            f"(just before the end-to-end run {len(records) / copy_before:,.0f}, after it and {quiet_after:.1f} s "
+            f"of waiting for autovacuum {len(records) / copy_after:,.0f})"
+        )
         print(f"raw COPY of the same rows into a plain table (no partitions, no trigger): {raw_rate:,.0f} rows/s")
         print(f"ratio to the plain table's COPY: {e2e_rate / raw_rate:.3f}")
         print()

@@ -190,6 +190,12 @@ def main() -> None:
             f"  ratio HTTP ({shape}) / bare predict: p50 {percentile(values, 50) / percentile(bare_one, 50):.1f}x"
             f"   p99 {percentile(values, 99) / percentile(bare_one, 99):.1f}x"
         )
+        if bare_machine:  # the model call a one-machine request makes: the rest is the service's overhead
+            print(
+                f"  ratio HTTP ({shape}) / bare predict_machine: "
+                f"p50 {percentile(values, 50) / percentile(bare_machine, 50):.1f}x"
+                f"   p99 {percentile(values, 99) / percentile(bare_machine, 99):.1f}x"
+            )
 
     fleet = ten_second_readings(args.fleet, minutes, seed=12, end=end)
     fleet_frame = minute_frame(fleet)

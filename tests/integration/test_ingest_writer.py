@@ -112,3 +112,17 @@ def test_new_readings_are_copied_directly_and_a_replay_goes_through_staging(post
 
 def _ts(record: tuple[bytes, bytes]) -> datetime:
     return datetime.fromisoformat(json.loads(record[1])["ts"])
+
+
+def test_units_are_stored_right_whatever_the_sessions_default_encoding(postgres, monkeypatch):
+    # libpq reads PGCLIENTENCODING: a session that would read the UTF-8 bytes of the binary COPY as LATIN1
+    monkeypatch.setenv("PGCLIENTENCODING", "LATIN1")
+    url, prefix = postgres.app_database_url, machine_prefix()
+    writer = BatchWriter(url)
+    try:
+        assert writer.write(_batch(readings(prefix, machines=1, steps=1), f"e-{prefix}")).inserted == 4
+    finally:
+        writer.close()
+    monkeypatch.delenv("PGCLIENTENCODING")
+    stored = query(url, "SELECT DISTINCT unit FROM readings WHERE machine_id LIKE %s", (f"{prefix}%",))
+    assert sorted(unit for (unit,) in stored) == sorted(["W", "°C", "m/s²", "bar"])

@@ -3,7 +3,8 @@
 The server stores binary values as they come, instead of parsing a timestamp, a float and a uuid out of text for
 every row: the ingestor's COPY costs PostgreSQL about a fifth less. The layout (a signature, then per row the
 field count and each field as a length and its bytes, then -1) is documented with the COPY command; the columns
-are `COPY_COLUMNS`, of the types `readings` declares.
+are `COPY_COLUMNS`, of the types `readings` declares. Text fields are UTF-8: the connection that sends the stream
+must use client_encoding UTF8 (the writer sets it), or a database in another encoding would store other characters.
 """
 
 from __future__ import annotations

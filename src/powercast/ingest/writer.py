@@ -90,6 +90,7 @@ class BatchWriter:
     def _connection(self):
         if self._conn is None or self._conn.closed:
             conn = connect(self.url, connect_timeout=self.connect_timeout, application_name="powercast-ingest")
+            conn.set_client_encoding("UTF8")  # binary COPY sends text as UTF-8, whatever the session's default
             with conn.cursor() as cur:
                 cur.execute(_CREATE_STAGE)
             conn.commit()

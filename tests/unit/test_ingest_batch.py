@@ -53,6 +53,18 @@ def test_valid_record_becomes_a_reading():
     assert batch.dead_letters == [] and len(batch) == 1 and batch.days == {TS.date()}
 
 
+def test_the_copy_stream_holds_every_reading_added_after_an_earlier_encoding():
+    from powercast.ingest.copy_binary import encode_readings
+
+    batch = PendingBatch()
+    batch.add(FakeRecord(encode_event("M-1", "power", 1.0, TS)), NOW, clock=0.0)
+    first = batch.copy_data()
+    batch.add(FakeRecord(encode_event("M-1", "power", 2.0, TS.replace(second=0)), _offset=1), NOW, clock=0.0)
+    assert batch.copy_data() == encode_readings(batch.readings) != first
+    batch.clear()
+    assert batch.copy_data() == encode_readings([])
+
+
 @pytest.mark.parametrize(
     "payload,key,message,code",
     [

@@ -45,7 +45,7 @@ class PendingBatch:
     offsets: dict[tuple[str, int], int] = field(default_factory=dict)  # (topic, partition) -> last offset seen
     days: set[date] = field(default_factory=set)  # UTC days of the rows: the partitions the write needs
     started_at: float | None = None  # monotonic time of the first record
-    _copy_data: bytes | None = field(default=None, init=False, repr=False)
+    _copy_data: tuple[int, bytes] | None = field(default=None, init=False, repr=False)  # (readings encoded, stream)
 
     def __len__(self) -> int:
         return len(self.readings) + len(self.dead_letters)
@@ -67,10 +67,11 @@ class PendingBatch:
         return True
 
     def copy_data(self) -> bytes:
-        """The readings as one binary COPY stream (`powercast.ingest.copy_binary`), encoded once."""
-        if self._copy_data is None:
-            self._copy_data = encode_readings(self.readings)
-        return self._copy_data
+        """The readings as one binary COPY stream (`powercast.ingest.copy_binary`), encoded again only when the
+        readings changed since (a stream missing a reading would be committed as if it held it)."""
+        if self._copy_data is None or self._copy_data[0] != len(self.readings):
+            self._copy_data = (len(self.readings), encode_readings(self.readings))
+        return self._copy_data[1]
 
     def due(self, max_records: int, max_age_s: float, clock: float | None = None) -> bool:
         """True when the batch is full or its oldest record has waited `max_age_s`."""
@@ -87,7 +88,6 @@ class PendingBatch:
         self.dead_letters.clear()
         self.offsets.clear()
         self.days.clear()
-        self._copy_data = None
         self.started_at = None
 
 

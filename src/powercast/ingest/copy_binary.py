@@ -15,14 +15,8 @@ from datetime import UTC, datetime, timedelta
 
 from powercast.stream.events import ReadingEvent
 
-COPY_COLUMNS = (
-    "machine_id",
-    "sensor",
-    "ts",
-    "value",
-    "unit",
-    "event_id",
-)  # text, text, timestamptz, float8, text, uuid
+# Of the types text, text, timestamptz, float8, text, uuid.
+COPY_COLUMNS = ("machine_id", "sensor", "ts", "value", "unit", "event_id")
 HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)  # signature, flags, header extension length
 TRAILER = struct.pack(">h", -1)
 

@@ -138,7 +138,7 @@ def parse_event(
         unit = canonical_unit(sensor, fields["unit"])
     except ValueError as exc:
         raise InvalidEvent(f"unit: {exc}", REASON_SCHEMA) from None
-    ts = fields["ts"].astimezone(UTC)  # also makes the comparisons below and the writer's formatting cheap
+    ts = fields["ts"].astimezone(UTC)  # also makes the comparisons below and the ingestor's day and COPY cheap
     problem = ts_problem(ts, now=now, max_future=max_future, earliest=EARLIEST_TS)
     if problem:
         raise InvalidEvent(problem, REASON_RANGE if ts < EARLIEST_TS else REASON_FUTURE)
